@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Test files share two cores and real database servers; a few forks at a time keep timings sane.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
