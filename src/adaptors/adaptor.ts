@@ -1,0 +1,103 @@
+import type { TSchema } from 'typebox';
+
+/**
+ * The contract every application adaptor implements (one folder per adaptor under `src/adaptors/`,
+ * one line in `registry.ts`). The engine calls it; nothing else talks to applications.
+ *
+ * Documents arrive as stored resources: a connection is `{_id, type, <type block>: {...}}` with its
+ * secrets already decrypted; an export or import is the stored resource with its adaptor block
+ * (`http`, `rdbms`, `ftp`, …).
+ */
+export type Doc = { _id: string; [field: string]: unknown };
+
+/** A record as exports yield it: canonical JSON. */
+export type DataRecord = Record<string, unknown>;
+
+/** A problem an export met that does not stop the run (a repeated paging token, an unparsable row). */
+export interface ExportProblem {
+  code: string;
+  message: string;
+  /** The raw data that failed, kept as retry data when there is one. */
+  data?: unknown;
+}
+
+export interface ExportPage {
+  records: DataRecord[];
+  problems?: ExportProblem[];
+}
+
+/** Per-record result of an import: §6.5 of the API contract. */
+export interface RecordOutcome {
+  /** 200 success (may carry errors = partial success), 422 data error, 401/403 connection offline. */
+  statusCode: number;
+  id?: string | number;
+  ignored?: boolean;
+  errors?: { code: string; message: string; source?: string }[];
+  _json?: unknown;
+}
+
+export interface RunContext {
+  /** Fires when the job is canceled or the process shuts down: stop promptly. */
+  signal: AbortSignal;
+  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** Values exposed to Handlebars templates (settings, state, delta times). */
+  templateData: Record<string, unknown>;
+  /** ISO time of the last committed run (delta exports); absent on the first run. */
+  lastExportDateTime?: string;
+  /** ISO time this run started: the next delta checkpoint. */
+  currentExportDateTime: string;
+  /** Preview/test mode: nothing may be written to the application. */
+  testMode?: boolean;
+}
+
+export interface ExportRequest {
+  export: Doc;
+  /** Records per page (export.pageSize, default 20). */
+  pageSize: number;
+  /** Stop after this many records in total (test exports, invoke previews). */
+  limit?: number;
+}
+
+export interface ImportRequest {
+  import: Doc;
+  /** Mapped records, one outcome expected for each, in the same order. */
+  records: DataRecord[];
+}
+
+export interface LookupRequest {
+  import: Doc;
+  lookup: Record<string, unknown>;
+  /** One entry per distinct source value; answer with the matches for each, same order. */
+  values: unknown[];
+}
+
+/** An open connection to one application; created per run (or per page) and closed after. */
+export interface AdaptorSession {
+  /** Throws an Error with a clear message ("connecting to …: …") when the application cannot be reached. */
+  ping(ctx: RunContext): Promise<void>;
+  /** Yields pages in order until the source is exhausted; throws to fail the export step. */
+  exportPages?(req: ExportRequest, ctx: RunContext): AsyncIterable<ExportPage>;
+  /** Writes one page; returns exactly one outcome per record. Throws only when the whole page failed. */
+  importRecords?(req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]>;
+  /** Dynamic lookups for the mapper. */
+  lookup?(req: LookupRequest, ctx: RunContext): Promise<unknown[][]>;
+  close(): Promise<void>;
+}
+
+export interface Adaptor {
+  /** Connection `type` this adaptor serves (`http`, `rdbms`, `ftp`, `s3`, …). */
+  readonly connectionType: string;
+  /** Export `adaptorType` values it runs, e.g. `['HTTPExport']`. */
+  readonly exportTypes: readonly string[];
+  /** Import `adaptorType` values it runs, e.g. `['HTTPImport']`. */
+  readonly importTypes: readonly string[];
+  /** JSON schemas of the adaptor's blocks, used to validate resources and document them. */
+  readonly schemas: {
+    connection?: TSchema;
+    export?: TSchema;
+    import?: TSchema;
+  };
+  /** Name of the block on each resource (`http`, `rdbms`…). */
+  readonly blockName: string;
+  open(connection: Doc): Promise<AdaptorSession>;
+}

@@ -1,0 +1,16 @@
+import type { Adaptor } from './adaptor.js';
+
+/** Every adaptor, one line each. Adding an application is its folder plus one line here. */
+export const adaptors: readonly Adaptor[] = [];
+
+export function adaptorForConnection(type: string): Adaptor | undefined {
+  return adaptors.find((a) => a.connectionType === type);
+}
+
+export function adaptorForExport(adaptorType: string): Adaptor | undefined {
+  return adaptors.find((a) => a.exportTypes.includes(adaptorType));
+}
+
+export function adaptorForImport(adaptorType: string): Adaptor | undefined {
+  return adaptors.find((a) => a.importTypes.includes(adaptorType));
+}
