@@ -1,0 +1,176 @@
+import { converterFor, toStringValue } from './convert.js';
+import { describeValue, type DynamicLookup, type Lookup } from './lookups.js';
+import { compileGetter, formatPath, hasWildcard, splitAtWildcards, type Segment } from './path.js';
+import type { FieldPlan, SourcePlan } from './plan.js';
+import { MISSING, PENDING, pushError, type Cx, type Produce, type Row } from './runtime.js';
+
+type Key = string | number;
+type Source = (record: unknown, row: Row) => unknown;
+
+/** Where a field rule sits: at the top of the document, or in a list whose rows iterate `[*]`. */
+export interface FieldContext {
+  /** The list's generate path, when the rule belongs to a list. */
+  list: Key[] | undefined;
+  /** Index of a dynamic lookup in the page's lookup batch. */
+  dynamicIndex(lookup: DynamicLookup): number;
+}
+
+const isEmpty = (v: unknown): boolean => v === undefined || v === null || v === '';
+
+/** A constant; objects are copied per use so that no two records share one. */
+function constant(value: unknown): () => unknown {
+  if (typeof value !== 'object' || value === null) return () => value;
+  return () => structuredClone(value);
+}
+
+function pathSource(path: Segment[], inList: boolean): Source {
+  const parts = splitAtWildcards(path);
+  const depth = parts.length - 1;
+  // In a list, a path with [*] reads from the row element of its deepest wildcard.
+  if (!inList || depth === 0) return compileGetter(path);
+  const tail = compileGetter(parts[depth] as Key[]);
+  return (_record, row) => tail(row[depth]);
+}
+
+function templateSource(parts: readonly (string | Segment[])[], inList: boolean): Source {
+  const lits: string[] = [''];
+  const fns: Source[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') lits[lits.length - 1] += part;
+    else {
+      fns.push(pathSource(part, inList));
+      lits.push('');
+    }
+  }
+  const [l0 = '', l1 = ''] = lits;
+  if (fns.length === 0) return () => l0;
+  if (fns.length === 1) {
+    const f0 = fns[0] as Source;
+    return (record, row) => l0 + toStringValue(f0(record, row)) + l1;
+  }
+  return (record, row) => {
+    let s = l0;
+    for (let i = 0; i < fns.length; i++) s += toStringValue((fns[i] as Source)(record, row)) + lits[i + 1];
+    return s;
+  };
+}
+
+function compileSource(source: SourcePlan, inList: boolean, dynamic: boolean): Source {
+  switch (source.kind) {
+    case 'path':
+      return pathSource(source.path, inList);
+    case 'template':
+      return templateSource(source.parts, inList);
+    case 'hard':
+      return constant(source.value);
+    case 'none':
+      // A dynamic lookup without extract is given the whole record to fill its own placeholders.
+      return dynamic ? (record) => record : () => undefined;
+  }
+}
+
+/** Compiles one field rule into a producer; every decision about the rule is taken here, once. */
+export function compileField(plan: FieldPlan, ctx: FieldContext): Produce {
+  const inList = ctx.list !== undefined;
+  const lookup = plan.lookup;
+  const src = compileSource(plan.source, inList, lookup?.kind === 'dynamic');
+  // Outside lists a wildcard extract collects an array; conversions and lookups apply per element.
+  const collects = !inList && plan.source.kind === 'path' && hasWildcard(plan.source.path);
+  const conv = plan.dataType === undefined ? undefined : converterFor(plan.dataType);
+  const hasDef = plan.hasDefault;
+  const def = constant(plan.default);
+
+  if (lookup === undefined) {
+    if (collects) {
+      const whenMissing = (): unknown => (hasDef ? (conv ? conv(def()) : def()) : conv ? conv(undefined) : MISSING);
+      return (record, row) => {
+        const v = src(record, row) as unknown[] | undefined;
+        if (v === undefined) return whenMissing();
+        return conv ? v.map(conv) : v;
+      };
+    }
+    if (conv === undefined && !hasDef) {
+      return (record, row) => {
+        const v = src(record, row);
+        return v === undefined ? MISSING : v;
+      };
+    }
+    if (conv === undefined) {
+      return (record, row) => {
+        const v = src(record, row);
+        return isEmpty(v) ? def() : v;
+      };
+    }
+    if (!hasDef) return (record, row) => conv(src(record, row));
+    return (record, row) => {
+      const v = src(record, row);
+      return conv(isEmpty(v) ? def() : v);
+    };
+  }
+
+  const resolve = lookupResolver(plan, lookup, ctx, conv, hasDef, def);
+  if (!collects) return (record, row, cx) => resolve(src(record, row), cx);
+  return (record, row, cx) => {
+    const v = src(record, row) as unknown[] | undefined;
+    if (v === undefined) return resolve(undefined, cx);
+    const out: unknown[] = [];
+    for (const el of v) {
+      const r = resolve(el, cx);
+      if (r !== MISSING) out.push(r);
+    }
+    return out;
+  };
+}
+
+function lookupResolver(
+  plan: FieldPlan,
+  lookup: Lookup,
+  ctx: FieldContext,
+  conv: ((v: unknown) => unknown) | undefined,
+  hasDef: boolean,
+  def: () => unknown,
+): (value: unknown, cx: Cx) => unknown {
+  const finish = conv ?? ((v: unknown) => (v === undefined ? MISSING : v));
+  const lookupDefault = constant(lookup.default);
+  const list = ctx.list;
+  const fieldName = (cx: Cx): string =>
+    formatPath(list === undefined ? plan.generate : [...list, cx.rowIndex, ...plan.generate]);
+  const fail = (cx: Cx, reason: string): unknown => {
+    if (lookup.allowFailures) return finish(lookup.hasDefault ? lookupDefault() : hasDef ? def() : '');
+    if (hasDef) return finish(def());
+    pushError(cx, { code: 'lookup_failed', message: `lookup "${lookup.name}": ${reason}`, field: fieldName(cx) });
+    return MISSING;
+  };
+  const missing = (v: unknown): string =>
+    `the value to look up is ${v === undefined ? 'missing' : `empty (${describeValue(v)})`}`;
+
+  if (lookup.kind === 'static') {
+    const map = lookup.map;
+    return (value, cx) => {
+      if (isEmpty(value)) return fail(cx, missing(value));
+      const key = typeof value === 'string' ? value : toStringValue(value);
+      const hit = map.get(key);
+      if (hit !== undefined || map.has(key)) return finish(hit);
+      return fail(cx, `no match for ${describeValue(value)}`);
+    };
+  }
+
+  const index = ctx.dynamicIndex(lookup);
+  return (value, cx) => {
+    if (isEmpty(value)) return fail(cx, missing(value));
+    const answer = cx.dynamic(index, value);
+    if (answer === PENDING) return MISSING;
+    if (!Array.isArray(answer)) {
+      const message = `lookup "${lookup.name}" failed for ${describeValue(value)}: ${(answer as { error: string }).error}`;
+      pushError(cx, { code: 'lookup_failed', message, field: fieldName(cx) });
+      return MISSING;
+    }
+    const n = answer.length;
+    if (n === 1) return finish(answer[0]);
+    if (n === 0) return fail(cx, `no match for ${describeValue(value)}`);
+    if (lookup.pickFirstMatch) return finish(answer[0]);
+    if (lookup.useDefaultOnMultipleMatches) return finish(lookup.hasDefault ? lookupDefault() : '');
+    if (lookup.allowFailures) return finish(answer[0]);
+    return fail(cx, `${n} matches for ${describeValue(value)}`);
+  };
+}

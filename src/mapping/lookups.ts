@@ -1,0 +1,131 @@
+import { toBoolean } from './convert.js';
+import type { MappingIssue } from './errors.js';
+
+/** What every lookup carries once normalised, whichever form it was written in. */
+interface LookupCommon {
+  name: string;
+  /** No match gives `default` (or "") instead of a record error. */
+  allowFailures: boolean;
+  hasDefault: boolean;
+  default: unknown;
+}
+
+export interface StaticLookup extends LookupCommon {
+  kind: 'static';
+  map: ReadonlyMap<string, unknown>;
+}
+
+export interface DynamicLookup extends LookupCommon {
+  kind: 'dynamic';
+  pickFirstMatch: boolean;
+  useDefaultOnMultipleMatches: boolean;
+  /** The lookup as written (relativeURI, recordType, expression, …) for the port to interpret. */
+  definition: Readonly<Record<string, unknown>>;
+}
+
+export type Lookup = StaticLookup | DynamicLookup;
+
+/** A port's answer for one value: the matches found, or why the search itself failed. */
+export type LookupAnswer = readonly unknown[] | { readonly error: string };
+
+/**
+ * How the mapper reaches applications for dynamic lookups; the engine implements it with adaptors.
+ *
+ * Called at most once per dynamic lookup per page, with the distinct values the page needs. A value
+ * is the rule's extracted (or template) value; for a rule without extract it is the whole record, so
+ * the lookup's own placeholders can be filled from it. The answer array is aligned with `values`.
+ * A rejected promise, or an `{error}` answer, is a record error for every record that needed the
+ * value, whatever `allowFailures` says: an outage is not "no match".
+ */
+export interface LookupPort {
+  lookup(lookup: DynamicLookup, values: readonly unknown[]): Promise<readonly LookupAnswer[]>;
+}
+
+// Keys that make a lookup a search in an application rather than a static map.
+const DYNAMIC_KEYS = [
+  'relativeURI',
+  'method',
+  'body',
+  'postData',
+  'extract',
+  'recordType',
+  'searchField',
+  'resultField',
+  'expression',
+  '_lookupCacheId',
+];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function normalizeOne(name: string, def: Record<string, unknown>, at: string, issues: MappingIssue[]): Lookup {
+  const common: LookupCommon = {
+    name,
+    allowFailures: toBoolean(def.allowFailures),
+    hasDefault: def.default !== undefined,
+    default: def.default,
+  };
+  const dynamic = DYNAMIC_KEYS.some((k) => def[k] !== undefined);
+  if (!dynamic && def.map !== undefined) {
+    const map = new Map<string, unknown>();
+    if (isPlainObject(def.map)) for (const [k, v] of Object.entries(def.map)) map.set(k, v);
+    else issues.push({ code: 'invalid_field', field: `${at}.map`, message: 'map must be an object of value -> result' });
+    return { ...common, kind: 'static', map };
+  }
+  return {
+    ...common,
+    kind: 'dynamic',
+    pickFirstMatch: toBoolean(def.pickFirstMatch),
+    useDefaultOnMultipleMatches: toBoolean(def.useDefaultOnMultipleMatches),
+    definition: def,
+  };
+}
+
+/**
+ * Merges the seed's `mapping.lookups` (object keyed by name, or a named array) with the import-level
+ * `lookups[]` into one table by name, reporting malformed entries and duplicate names.
+ */
+export function normalizeLookups(
+  mappingLookups: unknown,
+  importLookups: unknown,
+  issues: MappingIssue[],
+): Map<string, Lookup> {
+  const table = new Map<string, Lookup>();
+  const add = (name: unknown, def: unknown, at: string): void => {
+    if (!isPlainObject(def)) {
+      issues.push({ code: 'invalid_field', field: at, message: 'a lookup must be an object' });
+      return;
+    }
+    if (typeof name !== 'string' || name === '') {
+      issues.push({ code: 'invalid_field', field: `${at}.name`, message: 'a lookup needs a name' });
+      return;
+    }
+    if (table.has(name)) {
+      issues.push({ code: 'invalid_field', field: `${at}.name`, message: `lookup name "${name}" is defined twice` });
+      return;
+    }
+    table.set(name, normalizeOne(name, def, at, issues));
+  };
+  const addAll = (source: unknown, at: string): void => {
+    if (source === undefined || source === null) return;
+    if (Array.isArray(source)) source.forEach((def, i) => add(isPlainObject(def) ? def.name : undefined, def, `${at}[${i}]`));
+    else if (isPlainObject(source)) for (const [name, def] of Object.entries(source)) add(name, def, `${at}.${name}`);
+    else issues.push({ code: 'invalid_field', field: at, message: 'lookups must be an array or an object keyed by name' });
+  };
+  addAll(mappingLookups, 'mapping.lookups');
+  addAll(importLookups, 'lookups');
+  return table;
+}
+
+/** Short printable form of a value for error messages. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
