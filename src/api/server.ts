@@ -1,0 +1,61 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Services } from '../domain/services.js';
+import type { Logger } from '../logger.js';
+import auth from './auth.js';
+import errorEnvelope from './error-envelope.js';
+import { flowRoutes } from './flows.js';
+import { jobRoutes } from './jobs.js';
+import { resourceRoutes } from './resources.js';
+import { sampleDataRoutes } from './sample-data.js';
+import { tokenInfoRoutes } from './token-info.js';
+
+export interface ServerOptions {
+  services: Services;
+  logger?: Logger;
+  bodyLimitBytes?: number;
+}
+
+/** Builds the HTTP surface. Plugins are registered explicitly, in order, so this list shows every route family. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { services } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger | undefined,
+    bodyLimit: options.bodyLimitBytes ?? 5 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    disableRequestLogging: true,
+    // Deeply nested or huge JSON is rejected by the size limit; prototype keys are refused outright.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+
+  // Library plugins: the OpenAPI document is generated from the route schemas.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Integrator API', version: '1.0.0', description: 'integrator.io-compatible REST API' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  // Cross-cutting.
+  await app.register(errorEnvelope);
+  await app.register(auth, { store: services.store });
+
+  // /v1 families.
+  await app.register(tokenInfoRoutes);
+  for (const service of [services.connections, services.exports, services.imports, services.flows, services.integrations]) {
+    await app.register(resourceRoutes, { service });
+  }
+  await app.register(flowRoutes, { services });
+  await app.register(jobRoutes, { services });
+
+  // Public sample data for the demo.
+  await app.register(sampleDataRoutes);
+
+  app.get('/healthz', async () => ({ ok: true }));
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './api/server.js';
+import type { Config } from './config.js';
+import { ensureOwner, type Owner } from './domain/owner.js';
+import { loadSecretBox } from './domain/secrets.js';
+import { createServices, type Services } from './domain/services.js';
+import { Worker } from './engine/worker.js';
+import { createLogger, type Logger } from './logger.js';
+import { migrateToLatest, openStore, sqliteFileIn } from './store/database.js';
+
+export interface Integrator {
+  config: Config;
+  services: Services;
+  server: FastifyInstance;
+  worker: Worker | undefined;
+  owner: Owner;
+  log: Logger;
+  /** The URL the server listens on (after `listen`). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens storage, migrates, ensures the owner, starts the API (and a worker unless disabled). */
+export async function startIntegrator(config: Config, options: { listen?: boolean } = {}): Promise<Integrator> {
+  const log = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqliteFile: sqliteFileIn(config.dataDir) });
+  try {
+    await migrateToLatest(store.db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const box = loadSecretBox({ key: config.encryptionKey, dataDir: config.dataDir });
+  const services = createServices(store, box);
+  const owner = await ensureOwner(store, { dataDir: config.dataDir, initialToken: config.initialApiToken });
+  const server = await buildServer({ services, logger: log, bodyLimitBytes: config.bodyLimitBytes });
+
+  let url = config.publicUrl;
+  if (options.listen !== false) {
+    await server.listen({ port: config.port, host: config.host });
+    const address = server.server.address() as AddressInfo;
+    // Port 0 (tests) means "any free port": the public URL is only known now.
+    if (config.port === 0) url = `http://127.0.0.1:${address.port}`;
+  }
+
+  let worker: Worker | undefined;
+  if (config.worker) {
+    // Embedded SQLite means this is the only process: anything left running was interrupted.
+    worker = new Worker(services, log, { embedded: store.dialect === 'sqlite' });
+    await worker.start();
+  }
+
+  let closed = false;
+  return {
+    config,
+    services,
+    server,
+    worker,
+    owner,
+    log,
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await worker?.stop();
+      await server.close();
+      await store.close();
+    },
+  };
+}
