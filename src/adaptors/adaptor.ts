@@ -62,6 +62,8 @@ export interface ImportRequest {
   import: Doc;
   /** Mapped records, one outcome expected for each, in the same order. */
   records: DataRecord[];
+  /** 0-based index of this page in the run, when the engine knows it (first-page-only writes). */
+  pageIndex?: number;
 }
 
 export interface LookupRequest {

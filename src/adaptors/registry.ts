@@ -1,7 +1,10 @@
 import type { Adaptor } from './adaptor.js';
+import { rdbmsAdaptor } from './rdbms/index.js';
 
 /** Every adaptor, one line each. Adding an application is its folder plus one line here. */
-export const adaptors: readonly Adaptor[] = [];
+export const adaptors: readonly Adaptor[] = [
+  rdbmsAdaptor,
+];
 
 export function adaptorForConnection(type: string): Adaptor | undefined {
   return adaptors.find((a) => a.connectionType === type);
