@@ -24,7 +24,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
     bodyLimit: options.bodyLimitBytes ?? 5 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
-    disableRequestLogging: true,
     // Deeply nested or huge JSON is rejected by the size limit; prototype keys are refused outright.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
