@@ -1,9 +1,11 @@
 import type { Adaptor } from './adaptor.js';
 import { rdbmsAdaptor } from './rdbms/index.js';
+import { httpAdaptor } from './http/index.js';
 
 /** Every adaptor, one line each. Adding an application is its folder plus one line here. */
 export const adaptors: readonly Adaptor[] = [
   rdbmsAdaptor,
+  httpAdaptor,
 ];
 
 export function adaptorForConnection(type: string): Adaptor | undefined {

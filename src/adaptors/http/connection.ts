@@ -1,0 +1,306 @@
+import type { AdaptorSession, Doc, RunContext } from '../adaptor.js';
+import { governorFor } from '../common/governor.js';
+import { createHttpClient, type HttpClient, type HttpResponse } from '../common/http-client.js';
+import { getPath, renderTemplate } from '../common/templates.js';
+import { createAuth, type Auth } from './auth.js';
+import { exportHttpPages } from './export.js';
+import { importHttpRecords } from './import.js';
+import type { HttpConnectionConfig } from './index.js';
+import { lookupHttp } from './lookup.js';
+import { bodyText, matches, parseBody, ruleFailure, snippet } from './response.js';
+
+/** One request through a session: relative URIs resolve against the base URI; auth and headers are added. */
+export interface SendRequest {
+  method: string;
+  /** Relative to `baseURI`, or absolute. */
+  uri: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+  idempotent?: boolean;
+  noRetry?: boolean;
+  timeoutMs?: number;
+}
+
+export interface HttpSession extends AdaptorSession {
+  readonly kind: 'http';
+  readonly connection: Doc;
+  readonly config: HttpConnectionConfig;
+  /** Sends with auth, connection headers and the governor; renews credentials once on an auth failure. */
+  send(req: SendRequest): Promise<HttpResponse>;
+  /** Absolute URL of a relative URI. */
+  resolve(uri: string): string;
+  /** Data for templates: `connection` (the stored document). */
+  templateBase(): Record<string, unknown>;
+  /** Current auth secrets (after a refresh), for storing back on the connection. */
+  credentials(): Record<string, unknown>;
+}
+
+export interface SessionOptions {
+  /** Overrides for tests and the bench (timeouts, retry delays). */
+  client?: Partial<Parameters<typeof createHttpClient>[0]>;
+}
+
+/** Reads a connection document (`http` block, or a legacy `rest` block) into the `http` shape. */
+export function connectionConfig(connection: Doc): HttpConnectionConfig {
+  const http = connection.http as HttpConnectionConfig | undefined;
+  if (http && typeof http === 'object') return http;
+  const rest = connection.rest as Record<string, any> | undefined;
+  if (rest && typeof rest === 'object') return fromLegacyRest(rest);
+  throw new Error(`connection ${connection._id} has no http block`);
+}
+
+function fromLegacyRest(rest: Record<string, any>): HttpConnectionConfig {
+  const authType = String(rest.authType ?? '').toLowerCase();
+  const auth: NonNullable<HttpConnectionConfig['auth']> = {};
+  if (authType === 'basic') {
+    auth.type = 'basic';
+    auth.basic = { username: rest.basicAuth?.username ?? '', password: rest.basicAuth?.password ?? '' };
+  } else if (authType === 'token' || authType === 'custom' || (authType === 'oauth' && rest.bearerToken)) {
+    auth.type = 'token';
+    auth.token = {
+      token: rest.bearerToken ?? '',
+      location: rest.tokenLocation === 'url' ? 'url' : 'header',
+      headerName: rest.authHeader,
+      scheme: rest.authScheme,
+      paramName: rest.tokenParam,
+    };
+  }
+  return {
+    baseURI: rest.baseURI ?? '',
+    mediaType: rest.mediaType,
+    headers: rest.headers,
+    disableStrictSSL: rest.disableStrictSSL,
+    concurrencyLevel: rest.concurrencyLevel,
+    retryHeader: rest.retryHeader,
+    auth,
+    ...(rest.pingRelativeURI
+      ? { ping: { relativeURI: rest.pingRelativeURI, method: rest.pingMethod ?? 'GET', successPath: rest.pingSuccessPath, successValues: rest.pingSuccessValues } }
+      : {}),
+  };
+}
+
+/** Joins a base URI and a relative URI the way the reference does: by concatenation, not RFC resolution. */
+export function joinURI(baseURI: string, uri: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return uri;
+  if (uri === '') return baseURI;
+  const base = baseURI.replace(/\/+$/, '');
+  if (uri.startsWith('?') || uri.startsWith('#')) return base + uri;
+  return uri.startsWith('/') ? base + uri : `${base}/${uri}`;
+}
+
+const PING_TIMEOUT_MS = 15_000;
+
+export async function openHttpSession(connection: Doc, options: SessionOptions = {}): Promise<HttpSession> {
+  const config = connectionConfig(connection);
+  if (!config.baseURI && !config.ping?.relativeURI?.match(/^https?:/)) {
+    throw new Error(`connection ${connection._id}: http.baseURI is required`);
+  }
+  const rl = config.rateLimit;
+  const governor = governorFor(connection._id, {
+    concurrency: config.concurrencyLevel ?? (connection.concurrencyLevel as number | undefined),
+    minIntervalMs: rl?.limit,
+  });
+  const certs = config.clientCertificates;
+  const client = createHttpClient({
+    governor,
+    connections: config.concurrencyLevel,
+    retryHeader: config.retryHeader,
+    tls: {
+      rejectUnauthorized: !config.disableStrictSSL,
+      cert: certs?.cert,
+      key: certs?.key,
+      ca: certs?.ca,
+      passphrase: certs?.passphrase,
+      pfx: certs?.pfx ? Buffer.from(certs.pfx, 'base64') : undefined,
+    },
+    isRateLimited: rateLimitRecogniser(rl),
+    ...options.client,
+  });
+  return new HttpSessionImpl(connection, config, client);
+}
+
+function rateLimitRecogniser(rl: HttpConnectionConfig['rateLimit']): ((res: HttpResponse) => boolean) | undefined {
+  if (!rl?.failStatusCode && !rl?.failPath) return undefined;
+  return (res) => {
+    if (rl.failStatusCode && res.status !== rl.failStatusCode) return false;
+    if (!rl.failPath) return true;
+    try {
+      return matches(getPath(parseBody(res), rl.failPath), rl.failValues);
+    } catch {
+      return false;
+    }
+  };
+}
+
+class HttpSessionImpl implements HttpSession {
+  readonly kind = 'http' as const;
+  readonly connection: Doc;
+  readonly config: HttpConnectionConfig;
+  readonly #client: HttpClient;
+  readonly #auth: Auth;
+  readonly #headers: [string, string][];
+  readonly #templateBase: Record<string, unknown>;
+
+  constructor(connection: Doc, config: HttpConnectionConfig, client: HttpClient) {
+    this.connection = connection;
+    this.config = config;
+    this.#client = client;
+    this.#templateBase = { connection };
+    this.#headers = (config.headers ?? []).map((h) => [h.name.toLowerCase(), renderTemplate(String(h.value ?? ''), this.#templateBase)]);
+    this.#auth = createAuth(config, this.#templateBase, (r) =>
+      this.#client.request({
+        method: r.method,
+        url: this.resolve(r.uri),
+        headers: { ...Object.fromEntries(this.#headers), ...r.headers },
+        body: r.body,
+        signal: r.signal,
+        idempotent: true,
+      }),
+    );
+  }
+
+  templateBase(): Record<string, unknown> {
+    return this.#templateBase;
+  }
+
+  credentials(): Record<string, unknown> {
+    return this.#auth.credentials();
+  }
+
+  resolve(uri: string): string {
+    return joinURI(this.config.baseURI, uri);
+  }
+
+  async send(req: SendRequest): Promise<HttpResponse> {
+    const url = new URL(this.resolve(req.uri));
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of this.#headers) headers[k] = v;
+      if (req.headers) for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
+      const target = { url: new URL(url), headers };
+      await this.#auth.apply(target, req.signal);
+      const res = await this.#client.request({
+        method: req.method,
+        url: target.url.toString(),
+        headers: target.headers,
+        body: req.body,
+        signal: req.signal,
+        idempotent: req.idempotent,
+        noRetry: req.noRetry,
+        timeoutMs: req.timeoutMs,
+      });
+      if (attempt === 0 && this.#isAuthFailure(res) && (await this.#auth.renew(req.signal))) continue;
+      return res;
+    }
+  }
+
+  #isAuthFailure(res: HttpResponse): boolean {
+    const a = this.config.auth;
+    if (a?.failStatusCode !== undefined ? res.status === a.failStatusCode : res.status === 401) return true;
+    if (a?.failPath) {
+      try {
+        return matches(getPath(parseBody(res), a.failPath), a.failValues);
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  async ping(ctx: RunContext): Promise<void> {
+    const p = this.config.ping;
+    const timeoutMs = p?.timeoutMs ?? PING_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    const uri = p?.relativeURI ?? '';
+    const where = this.resolve(uri);
+    try {
+      const data = { ...ctx.templateData, ...this.#templateBase };
+      const body =
+        p?.body === undefined || p.body === null ? undefined : typeof p.body === 'string' ? renderTemplate(p.body, data) : JSON.stringify(p.body);
+      const res = await this.send({
+        method: (p?.method ?? 'GET').toUpperCase(),
+        uri: renderTemplate(uri, data),
+        headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
+        body,
+        signal,
+      });
+      if (!p?.relativeURI) {
+        // Without a ping request, any answer proves the host is reachable; only an auth refusal fails.
+        if (res.status === 401 || res.status === 403) throw new Error(`HTTP ${res.status}: ${snippet(bodyText(res), 300)}`);
+        return;
+      }
+      if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}: ${snippet(bodyText(res), 300)}`);
+      if (p.successPath || p.failPath) {
+        const failed = ruleFailure(parseBody(res, this.config.mediaType), p);
+        if (failed) throw new Error(failed);
+      }
+    } catch (err) {
+      if (timeout.aborted && !ctx.signal.aborted) {
+        throw new Error(`connecting to ${redact(where)}: no answer within ${Math.round(timeoutMs / 1000)} s`, { cause: err });
+      }
+      throw new Error(`connecting to ${redact(where)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  exportPages(req: Parameters<NonNullable<AdaptorSession['exportPages']>>[0], ctx: RunContext) {
+    return exportHttpPages(this, req, ctx);
+  }
+
+  importRecords(req: Parameters<NonNullable<AdaptorSession['importRecords']>>[0], ctx: RunContext) {
+    return importHttpRecords(this, req, ctx);
+  }
+
+  lookup(req: Parameters<NonNullable<AdaptorSession['lookup']>>[0], ctx: RunContext) {
+    return lookupHttp(this, req, ctx);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export interface ProxyRequest {
+  method: string;
+  relativeURI: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ProxyResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The remote body, byte for byte. */
+  body: Buffer;
+}
+
+/**
+ * `POST /connections/:id/proxy`: one request through the connection (auth, headers, governor), the
+ * remote status, headers and body returned unchanged. Non-idempotent methods are not retried.
+ */
+export async function proxyRequest(session: AdaptorSession, req: ProxyRequest, signal?: AbortSignal): Promise<ProxyResponse> {
+  if ((session as Partial<HttpSession>).kind !== 'http') throw new Error('proxyRequest needs an HTTP connection session');
+  const s = session as HttpSession;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  let body: string | Uint8Array | undefined;
+  if (req.body !== undefined && req.body !== null && req.method.toUpperCase() !== 'GET') {
+    body = typeof req.body === 'string' || req.body instanceof Uint8Array ? req.body : JSON.stringify(req.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await s.send({ method: req.method.toUpperCase(), uri: req.relativeURI, headers, body, signal });
+  return { status: res.status, headers: res.headers, body: res.body };
+}
