@@ -1,4 +1,13 @@
-import type { AdaptorSession, Doc, RunContext } from '../adaptor.js';
+import type {
+  AdaptorSession,
+  Doc,
+  ExportPage,
+  ExportRequest,
+  ImportRequest,
+  LookupRequest,
+  RecordOutcome,
+  RunContext,
+} from '../adaptor.js';
 import { governorFor } from '../common/governor.js';
 import { createHttpClient, type HttpClient, type HttpResponse } from '../common/http-client.js';
 import { getPath, renderTemplate } from '../common/templates.js';
@@ -24,6 +33,9 @@ export interface SendRequest {
 
 export interface HttpSession extends AdaptorSession {
   readonly kind: 'http';
+  exportPages(req: ExportRequest, ctx: RunContext): AsyncIterable<ExportPage>;
+  importRecords(req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]>;
+  lookup(req: LookupRequest, ctx: RunContext): Promise<unknown[][]>;
   readonly connection: Doc;
   readonly config: HttpConnectionConfig;
   /** Sends with auth, connection headers and the governor; renews credentials once on an auth failure. */
@@ -244,15 +256,15 @@ class HttpSessionImpl implements HttpSession {
     }
   }
 
-  exportPages(req: Parameters<NonNullable<AdaptorSession['exportPages']>>[0], ctx: RunContext) {
+  exportPages(req: ExportRequest, ctx: RunContext) {
     return exportHttpPages(this, req, ctx);
   }
 
-  importRecords(req: Parameters<NonNullable<AdaptorSession['importRecords']>>[0], ctx: RunContext) {
+  importRecords(req: ImportRequest, ctx: RunContext) {
     return importHttpRecords(this, req, ctx);
   }
 
-  lookup(req: Parameters<NonNullable<AdaptorSession['lookup']>>[0], ctx: RunContext) {
+  lookup(req: LookupRequest, ctx: RunContext) {
     return lookupHttp(this, req, ctx);
   }
 

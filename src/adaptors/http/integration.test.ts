@@ -43,6 +43,7 @@ describe('HTTP adaptor against a local server', () => {
   it('follows Link headers through 250 items, re-chunked to the page size', async () => {
     const s = await linkServer();
     const session = await httpAdaptor.open(connectionDoc({ baseURI: `${s.url}/api` }));
+    expect(session.exportPages).toBeDefined();
     try {
       const pages = await collect(
         session.exportPages!(
