@@ -263,7 +263,7 @@ class HttpClientImpl implements HttpClient {
 async function readBody(res: Dispatcher.ResponseData, limit: number, method: string, url: string): Promise<Buffer> {
   const declared = Number(headerValue(res.headers, 'content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    res.body.destroy();
+    discard(res.body);
     throw new HttpRequestError('response_too_large', method, url, `response of ${declared} bytes is larger than the ${limit}-byte limit`);
   }
   const chunks: Buffer[] = [];
@@ -271,12 +271,18 @@ async function readBody(res: Dispatcher.ResponseData, limit: number, method: str
   for await (const chunk of res.body) {
     size += (chunk as Buffer).length;
     if (size > limit) {
-      res.body.destroy();
+      discard(res.body);
       throw new HttpRequestError('response_too_large', method, url, `response is larger than the ${limit}-byte limit`);
     }
     chunks.push(chunk as Buffer);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function discard(body: Dispatcher.ResponseData['body']): void {
+  // Destroying an undici body emits an AbortError; nobody else listens any more.
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** The first value of a response header, by case-insensitive name. */
