@@ -23,8 +23,9 @@ export async function ensureDemo(services: Services, accountId: string, options:
   const databaseFile = join(options.dataDir, 'demo.db');
   const known = await getMeta(services.store.db, DEMO_KEY);
   if (known) {
-    const { integrationId, flowId } = JSON.parse(known) as { integrationId: string; flowId: string };
+    const { integrationId, flowId, sampleConnectionId } = JSON.parse(known) as { integrationId: string; flowId: string; sampleConnectionId?: string };
     if (await findResource(services.store.db, accountId, 'integrations', integrationId)) {
+      if (sampleConnectionId) await followServerAddress(services, accountId, sampleConnectionId, options.baseUrl);
       return { integrationId, flowId, created: false, databaseFile };
     }
   }
@@ -84,8 +85,21 @@ export async function ensureDemo(services: Services, accountId: string, options:
     pageGenerators: [{ _exportId: countries._id }],
     pageProcessors: [{ type: 'import', _importId: table._id }],
   });
-  await setMeta(services.store.db, DEMO_KEY, JSON.stringify({ integrationId: integration._id, flowId: flow._id }));
+  await setMeta(services.store.db, DEMO_KEY, JSON.stringify({ integrationId: integration._id, flowId: flow._id, sampleConnectionId: api._id }));
   return { integrationId: integration._id, flowId: flow._id, created: true, databaseFile };
+}
+
+/** The sample data is served by this server, so its connection follows the server when PORT changes. */
+async function followServerAddress(services: Services, accountId: string, connectionId: string, baseUrl: string) {
+  const row = await findResource(services.store.db, accountId, 'connections', connectionId);
+  if (!row) return;
+  const current = await services.connections.get(accountId, connectionId);
+  const http = current.http as { baseURI?: string } | undefined;
+  const wanted = `${baseUrl}/sample-data`;
+  // Only a base URI that still points at some local server's sample data is ours to move.
+  if (http?.baseURI && http.baseURI !== wanted && /^http:\/\/[^/]+\/sample-data$/.test(http.baseURI)) {
+    await services.connections.patch(accountId, connectionId, [{ op: 'replace', path: '/http/baseURI', value: wanted }]);
+  }
 }
 
 function createCountriesTable(file: string) {

@@ -20,7 +20,8 @@ export interface TestIntegrator {
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   /** Stops the server; with `keepData` the data directory (and PostgreSQL database) stay for a restart. */
   stop(options?: { keepData?: boolean }): Promise<void>;
-  restart(): Promise<TestIntegrator>;
+  /** Stops and starts again on the same data; `overrides` change start options (e.g. worker). */
+  restart(overrides?: { worker?: boolean }): Promise<TestIntegrator>;
 }
 
 /** Starts a real server on a free loopback port with its own data directory and database. */
@@ -66,9 +67,9 @@ export async function startTestIntegrator(options: { dialect: StorageDialect; de
         rmSync(dataDir, { recursive: true, force: true });
       }
     },
-    async restart() {
+    async restart(overrides = {}) {
       await app.close();
-      return startTestIntegrator({ ...options, dataDir, ...(database ? { database } : {}) });
+      return startTestIntegrator({ ...options, ...overrides, dataDir, ...(database ? { database } : {}) });
     },
   };
   return self;
