@@ -1,0 +1,210 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { DataRecord, ExportProblem } from '../../adaptor.js';
+import { fileExtension, generateFile, parseFile, type FileOptions } from './index.js';
+
+async function* bytes(data: string | Buffer, chunkSize = 7): AsyncGenerator<Uint8Array> {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  // Small chunks, so multi-byte characters and rows are split across reads.
+  for (let i = 0; i < buf.length; i += chunkSize) yield buf.subarray(i, i + chunkSize);
+}
+
+async function parse(data: string | Buffer, file: FileOptions, name = 'f'): Promise<{ records: DataRecord[]; problems: ExportProblem[] }> {
+  const records: DataRecord[] = [];
+  const problems: ExportProblem[] = [];
+  for await (const item of parseFile(bytes(data), file, name)) {
+    if ('record' in item) records.push(item.record);
+    else problems.push(item.problem);
+  }
+  return { records, problems };
+}
+
+describe('CSV', () => {
+  it('reads a header row and quoted values', async () => {
+    const { records, problems } = await parse('id,name,note\r\n1,"Smith, Ann","said ""hi""\nbye"\r\n2,Bob,\r\n', { type: 'csv' });
+    expect(problems).toEqual([]);
+    expect(records).toEqual([
+      { id: '1', name: 'Smith, Ann', note: 'said "hi"\nbye' },
+      { id: '2', name: 'Bob', note: '' },
+    ]);
+  });
+
+  it('drops a UTF-8 BOM and honours the delimiter, rowsToSkip and trimSpaces', async () => {
+    const { records } = await parse('\uFEFFexported by X\nid; name\n 1 ; Ann \n', { type: 'csv', csv: { columnDelimiter: ';', rowsToSkip: 1, trimSpaces: true } });
+    expect(records).toEqual([{ id: '1', name: 'Ann' }]);
+  });
+
+  it('names columns Column0… without a header row', async () => {
+    const { records } = await parse('a\tb\nc\td\te\n', { type: 'csv', csv: { hasHeaderRow: false, columnDelimiter: '\\t' } });
+    expect(records).toEqual([{ Column0: 'a', Column1: 'b' }, { Column0: 'c', Column1: 'd', Column2: 'e' }]);
+  });
+
+  it('turns a malformed row into a problem with its row number; the other rows go through', async () => {
+    const { records, problems } = await parse('id,name\n1,Ann\n2,Bob,extra\n3,"Cy\n', { type: 'csv' }, 'orders.csv');
+    expect(records).toEqual([{ id: '1', name: 'Ann' }]);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]!.message).toMatch(/^parsing orders\.csv row 3: /);
+    expect(problems[0]!.code).toBe('parse_error');
+    expect(problems[1]!.message).toMatch(/^parsing orders\.csv row \d+: .*quote/i);
+
+    const middle = await parse('id,name\n1,Ann\n2,Bob,extra\n3,Cy\n', { type: 'csv' });
+    expect(middle.records.map((r) => r.id)).toEqual(['1', '3']);
+    expect(middle.problems).toHaveLength(1);
+  });
+
+  it('strips enclosing quotes when quoting is disabled', async () => {
+    const { records } = await parse('a,b\n"x,"y\n', { type: 'csv', csv: { disableQuoteAndStripEnclosingQuotes: true } });
+    expect(records).toEqual([{ a: '"x', b: '"y' }]);
+    const quoted = await parse('a\n"x"\n', { type: 'csv', csv: { disableQuoteAndStripEnclosingQuotes: true } });
+    expect(quoted.records).toEqual([{ a: 'x' }]);
+  });
+
+  it('writes a header, CRLF rows and quotes only where needed', () => {
+    const { data, rejected } = generateFile([{ id: 1, name: 'Smith, Ann' }, { id: 2, note: 'a "b"', ok: true, tags: ['x'] }], { type: 'csv' });
+    expect(rejected).toEqual([]);
+    expect(data.toString()).toBe('id,name,note,ok,tags\r\n1,"Smith, Ann",,,\r\n2,,"a ""b""",true,"[""x""]"\r\n');
+  });
+
+  it('writes with options: delimiter, all quoted, no header, BOM, newline and tab replacement', () => {
+    const { data } = generateFile([{ a: 'x\ny', b: 'p\tq' }], {
+      type: 'csv',
+      csv: { columnDelimiter: '|', rowDelimiter: '\n', wrapWithQuotes: true, includeHeader: false, includeBOM: true, replaceNewlineWithSpace: true, replaceTabWithSpace: true },
+    });
+    expect(data.toString()).toBe('\uFEFF"x y"|"p q"\n');
+  });
+
+  it('round-trips through generate and parse', async () => {
+    const rows = [{ id: '1', text: 'comma, quote " and\r\nnewline' }, { id: '2', text: 'ünïcødé ✓' }];
+    const { data } = generateFile(rows, { type: 'csv' });
+    expect((await parse(data, { type: 'csv' })).records).toEqual(rows);
+  });
+});
+
+describe('JSON', () => {
+  it('reads the array at resourcePath', async () => {
+    const { records } = await parse('{"data":{"orders":[{"id":1},{"id":2}]}}', { type: 'json', json: { resourcePath: 'data.orders' } });
+    expect(records).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('reads a top-level object as one record and wraps non-objects', async () => {
+    expect((await parse('{"id":1}', { type: 'json' })).records).toEqual([{ id: 1 }]);
+    expect((await parse('[1,"a"]', { type: 'json' })).records).toEqual([{ value: 1 }, { value: 'a' }]);
+  });
+
+  it('reads JSON Lines, giving a bad line as a problem with its row number', async () => {
+    const { records, problems } = await parse('{"id":1}\n{"id":\n\n{"id":3}\n', { type: 'json' }, 'x.json');
+    expect(records).toEqual([{ id: 1 }, { id: 3 }]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(/^parsing x\.json row 2: /);
+    expect(problems[0]!.data).toBe('{"id":');
+    expect((await parse('{"id":1}', { type: 'json', json: { lines: true } })).records).toEqual([{ id: 1 }]);
+  });
+
+  it('reports an unreadable document as one problem', async () => {
+    const { records, problems } = await parse('[{"id":1},\n{"id" 2}]', { type: 'json' });
+    expect(records).toEqual([]);
+    expect(problems).toHaveLength(1);
+  });
+
+  it('writes an array, nested under resourcePath, or JSON Lines', async () => {
+    const recs = [{ id: 1 }, { id: 2, x: { y: [1] } }];
+    expect(JSON.parse(generateFile(recs, { type: 'json' }).data.toString())).toEqual(recs);
+    expect(JSON.parse(generateFile(recs, { type: 'json', json: { resourcePath: 'a.b' } }).data.toString())).toEqual({ a: { b: recs } });
+    expect(generateFile(recs, { type: 'json', json: { lines: true } }).data.toString()).toBe('{"id":1}\n{"id":2,"x":{"y":[1]}}\n');
+    const { data } = generateFile([recs[0]!], { type: 'json', json: { resourcePath: 'items' } });
+    expect((await parse(data, { type: 'json', json: { resourcePath: 'items' } })).records).toEqual([{ id: 1 }]);
+  });
+
+  it('refuses only the record that cannot be serialised', () => {
+    const circular: DataRecord = { id: 2 };
+    circular.self = circular;
+    const { data, rejected } = generateFile([{ id: 1 }, circular, { id: 3 }], { type: 'json' });
+    expect(JSON.parse(data.toString())).toEqual([{ id: 1 }, { id: 3 }]);
+    expect(rejected.map((r) => r.index)).toEqual([1]);
+  });
+});
+
+describe('XML', () => {
+  const xml = '<?xml version="1.0"?>\n<Orders>\n  <Order id="1"><Sku>00123</Sku><Qty>2</Qty></Order>\n  <Order id="2"><Sku>B</Sku></Order>\n</Orders>\n';
+
+  it('reads the elements at the record path, attributes as @name, values as text', async () => {
+    const { records } = await parse(xml, { type: 'xml', xml: { resourcePath: '/Orders/Order' } });
+    expect(records).toEqual([{ '@id': '1', Sku: '00123', Qty: '2' }, { '@id': '2', Sku: 'B' }]);
+  });
+
+  it('reads a single element at the record path as one record', async () => {
+    const { records } = await parse('<Orders><Order><Sku>A</Sku></Order></Orders>', { type: 'xml', xml: { resourcePath: 'Orders.Order' } });
+    expect(records).toEqual([{ Sku: 'A' }]);
+  });
+
+  it("uses the root's repeated child without a path", async () => {
+    expect((await parse(xml, { type: 'xml' })).records).toHaveLength(2);
+  });
+
+  it('reports a malformed document with its line', async () => {
+    const { records, problems } = await parse('<a>\n<b>\n</a>', { type: 'xml' }, 'bad.xml');
+    expect(records).toEqual([]);
+    expect(problems[0]!.message).toMatch(/^parsing bad\.xml row \d: /);
+  });
+
+  it('writes records under root and record elements and reads them back', async () => {
+    const recs = [{ '@id': '1', Sku: 'A & B' }, { '@id': '2', Sku: '<x>' }];
+    const { data } = generateFile(recs, { type: 'xml', xml: { resourcePath: 'Orders/Order' } });
+    expect(data.toString()).toContain('<Orders>');
+    expect(data.toString()).toContain('<Order id="1">');
+    expect((await parse(data, { type: 'xml', xml: { resourcePath: 'Orders/Order' } })).records).toEqual(recs);
+  });
+});
+
+describe('fixed-width', () => {
+  const fixedWidth = { columns: [{ name: 'id', length: 4, align: 'right' as const, padChar: '0' }, { name: 'name', length: 6 }, { name: 'city', start: 12, length: 5 }] };
+
+  it('reads columns by position and trims padding', async () => {
+    const { records, problems } = await parse('0001Ann    Paris\n0002Bob     Rome\n', { type: 'fixedwidth', fixedWidth });
+    expect(problems).toEqual([]);
+    expect(records).toEqual([{ id: '0001', name: 'Ann', city: 'Paris' }, { id: '0002', name: 'Bob', city: 'Rome' }]);
+  });
+
+  it('gives a short line as a problem with its row number', async () => {
+    const { records, problems } = await parse('0001Ann    Paris\n0002\n0003Cy     Oslo\n', { type: 'fixedwidth', fixedWidth }, 'f.txt');
+    expect(records.map((r) => r.id)).toEqual(['0001', '0003']);
+    expect(problems[0]!.message).toMatch(/^parsing f\.txt row 2: /);
+  });
+
+  it('writes padded columns and refuses a record whose value does not fit', () => {
+    const { data, rejected } = generateFile([{ id: 1, name: 'Ann', city: 'Paris' }, { id: 2, name: 'Too long name', city: 'X' }], { type: 'fixedwidth', fixedWidth });
+    expect(data.toString()).toBe('0001Ann   _Paris\r\n'.replace('_', ' '));
+    expect(rejected).toEqual([{ index: 1, message: expect.stringMatching(/field "name" is 13 characters long/) }]);
+  });
+});
+
+describe('encodings and compression', () => {
+  it('reads and writes Windows-1252', async () => {
+    const { data } = generateFile([{ name: 'café €5 “q”' }], { type: 'csv', encoding: 'win1252' });
+    expect(data.includes(0x80)).toBe(true); // € in Windows-1252
+    expect((await parse(data, { type: 'csv', encoding: 'win1252' })).records).toEqual([{ name: 'café €5 “q”' }]);
+  });
+
+  it('refuses only the record with a character the encoding cannot hold', () => {
+    const { data, rejected } = generateFile([{ n: 'a' }, { n: '漢' }], { type: 'csv', encoding: 'iso88591' });
+    expect(data.toString('latin1')).toBe('n\r\na\r\n');
+    expect(rejected.map((r) => r.index)).toEqual([1]);
+  });
+
+  it('reads UTF-16LE with a BOM', async () => {
+    const buf = Buffer.from('\uFEFFa,b\n1,ü\n', 'utf16le');
+    expect((await parse(buf, { type: 'csv', encoding: 'utf-16le' })).records).toEqual([{ a: '1', b: 'ü' }]);
+  });
+
+  it('gzips and gunzips', async () => {
+    const { data } = generateFile([{ a: 1 }], { type: 'csv', compressionFormat: 'gzip' });
+    expect(gunzipSync(data).toString()).toBe('a\r\n1\r\n');
+    expect((await parse(gzipSync('a\n2\n'), { type: 'csv', compressionFormat: 'gzip' })).records).toEqual([{ a: '2' }]);
+    expect(fileExtension({ type: 'csv', compressionFormat: 'gzip' })).toBe('csv.gz');
+  });
+
+  it('refuses an unknown type or encoding clearly', async () => {
+    expect(() => generateFile([], { type: 'xlsx' })).toThrow(/not supported/);
+    await expect(parse('a', { type: 'csv', encoding: 'ebcdic' })).rejects.toThrow(/encoding "ebcdic"/);
+  });
+});
