@@ -8,6 +8,12 @@ describe('renderTemplate', () => {
     expect(isTemplate('/plain')).toBe(false);
   });
 
+  it('reads a brace right after an expression as text (JSON bodies)', () => {
+    expect(renderTemplate('{"after": {{cursor}}}', { cursor: 5 })).toBe('{"after": 5}');
+    expect(renderTemplate('{"a":{"b":"{{{x}}}"}}', { x: 'q"' })).toBe('{"a":{"b":"q""}}');
+    expect(renderTemplate('{"a":{"b":{{x}}}}', { x: 1 })).toBe('{"a":{"b":1}}');
+  });
+
   it('caches compiled templates', () => {
     expect(compileTemplate('{{a}}-x')).toBe(compileTemplate('{{a}}-x'));
   });

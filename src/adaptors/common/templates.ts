@@ -31,7 +31,9 @@ export function compileTemplate(template: string): (data: TemplateData) => strin
   let fn = cache.get(template);
   if (!fn) {
     try {
-      fn = hbs.compile(template, { noEscape: true, strict: false });
+      const source = protectClosingBraces(template);
+      const compiled = hbs.compile(source, { noEscape: true, strict: false });
+      fn = source === template ? compiled : (data: unknown, options?: Handlebars.RuntimeOptions) => compiled(data, options).replaceAll(BRACE, '}');
       // Compile eagerly so syntax errors surface here, not at the first render.
       fn({});
     } catch (err) {
@@ -43,6 +45,34 @@ export function compileTemplate(template: string): (data: TemplateData) => strin
     cache.set(template, fn);
   }
   return fn as (data: TemplateData) => string;
+}
+
+const BRACE = '\uE000';
+
+/**
+ * JSON bodies end expressions next to their own braces: `{"after": {{cursor}}}`. Handlebars reads `}}}`
+ * as the end of a triple-stash and fails; a `}` right after an expression's closing `}}` is text, so it is
+ * swapped for a private-use character during compilation and put back in the output.
+ */
+function protectClosingBraces(template: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = template.indexOf('{{', i);
+    if (open < 0) break;
+    const triple = template.startsWith('{{{', open);
+    const closer = triple ? '}}}' : '}}';
+    const close = template.indexOf(closer, open + closer.length);
+    if (close < 0) break;
+    let end = close + closer.length;
+    out += template.slice(i, end);
+    while (template[end] === '}') {
+      out += BRACE;
+      end++;
+    }
+    i = end;
+  }
+  return out + template.slice(i);
 }
 
 /** Renders a template with the given data. Text without `{{` is returned unchanged, without compiling. */
