@@ -16,7 +16,7 @@ describe.each(dialects)('REST resources on %s', (dialect) => {
     const missing = await fetch(`${t.app.url}/v1/flows`);
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
-    expect((await missing.json()).errors[0].code).toBe('unauthorized');
+    expect(((await missing.json()) as any).errors[0].code).toBe('unauthorized');
     const wrong = await t.api('GET', '/v1/flows', undefined, { authorization: 'Bearer 0123456789abcdef0123456789abcdef' });
     expect(wrong.status).toBe(401);
     expect(wrong.body.errors[0].code).toBe('unauthorized');

@@ -61,7 +61,7 @@ describe.each(dialects)('npm start on %s', (dialect) => {
     expect(out).toContain(token);
     expect(statSync(join(dataDir, 'initial-token')).mode & 0o777).toBe(0o600);
 
-    const flows = await (await fetch(`${first.url}/v1/flows`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const flows: any = await (await fetch(`${first.url}/v1/flows`, { headers: { authorization: `Bearer ${token}` } })).json();
     expect(flows.map((f: { name: string }) => f.name)).toEqual(['World countries to database']);
     expect(await stop(first)).toBe(0);
     expect(first.output()).toContain('Integrator stopped.');
@@ -79,13 +79,13 @@ describe.each(dialects)('npm start on %s', (dialect) => {
     const second = await serve(env);
     expect(second.output()).toContain('Demo flow already set up');
     expect(second.output()).not.toContain('Your API token');
-    const integrations = await (await fetch(`${second.url}/v1/integrations`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const integrations: any = await (await fetch(`${second.url}/v1/integrations`, { headers: { authorization: `Bearer ${token}` } })).json();
     expect(integrations.filter((i: { name: string }) => i.name === 'Getting started')).toHaveLength(1);
 
     // Running the demo flow again through the API upserts: still 250 rows.
-    const run = await (await fetch(`${second.url}/v1/flows/${flows[0]._id}/run`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json();
+    const run: any = await (await fetch(`${second.url}/v1/flows/${flows[0]._id}/run`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json();
     for (;;) {
-      const job = await (await fetch(`${second.url}/v1/jobs/${run._jobId}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      const job: any = await (await fetch(`${second.url}/v1/jobs/${run._jobId}`, { headers: { authorization: `Bearer ${token}` } })).json();
       if (job.status === 'completed') {
         expect(job.numExport).toBe(250);
         expect(job.numError).toBe(0);
