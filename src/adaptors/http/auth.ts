@@ -16,10 +16,13 @@ export interface OutgoingRequest {
 }
 
 export interface Auth {
-  /** Adds the credentials; fetches them first when there are none yet. */
-  apply(req: OutgoingRequest, signal?: AbortSignal): Promise<void>;
-  /** After an auth failure: renews the credentials; true when the request is worth one more try. */
-  renew(signal?: AbortSignal): Promise<boolean>;
+  /** Adds the credentials (fetching them first when there are none yet); returns their generation. */
+  apply(req: OutgoingRequest, signal?: AbortSignal): Promise<number>;
+  /**
+   * After an auth failure of a request sent with credentials of `generation`: renews them unless another
+   * request already did; true when the request is worth one more try.
+   */
+  renew(generation: number, signal?: AbortSignal): Promise<boolean>;
   /** Current secrets (after a refresh), so a caller may store them back on the connection. */
   credentials(): Record<string, unknown>;
 }
@@ -58,7 +61,7 @@ export function createAuth(config: HttpConnectionConfig, templateData: Record<st
 }
 
 const noAuth: Auth = {
-  apply: async () => {},
+  apply: async () => 0,
   renew: async () => false,
   credentials: () => ({}),
 };
@@ -69,6 +72,7 @@ function basicAuth(auth: AuthConfig): Auth {
   return {
     apply: async (req) => {
       req.headers.authorization = value;
+      return 0;
     },
     renew: async () => false,
     credentials: () => ({}),
@@ -92,20 +96,39 @@ function placeToken(auth: AuthConfig, token: string, req: OutgoingRequest): void
 function staticTokenAuth(auth: AuthConfig): Auth {
   const token = auth.token?.token ?? '';
   return {
-    apply: async (req) => placeToken(auth, token, req),
+    apply: async (req) => {
+      placeToken(auth, token, req);
+      return 0;
+    },
     renew: async () => false,
     credentials: () => ({}),
   };
 }
 
-/** One renewal at a time: concurrent 401s share the same refresh. */
-function singleFlight(fn: (signal?: AbortSignal) => Promise<void>): (signal?: AbortSignal) => Promise<void> {
+/**
+ * Credentials renewal shared by concurrent requests: one fetch at a time, and a request that failed with
+ * credentials older than the current ones just retries with the new ones.
+ */
+function renewer(fetch: (signal?: AbortSignal) => Promise<void>) {
+  let generation = 0;
   let running: Promise<void> | undefined;
-  return (signal) => {
-    running ??= fn(signal).finally(() => {
-      running = undefined;
-    });
+  const run = (signal?: AbortSignal) => {
+    running ??= fetch(signal)
+      .then(() => void generation++)
+      .finally(() => {
+        running = undefined;
+      });
     return running;
+  };
+  return {
+    get generation() {
+      return generation;
+    },
+    run,
+    async renew(used: number, signal?: AbortSignal): Promise<boolean> {
+      if (used === generation) await run(signal);
+      return true;
+    },
   };
 }
 
@@ -121,9 +144,9 @@ function failure(what: string, res: HttpResponse): Error {
 function fetchedTokenAuth(auth: AuthConfig, templateData: Record<string, unknown>, send: RawSend): Auth {
   const t = auth.token ?? {};
   let token = t.token ?? '';
-  const fetchToken = singleFlight(async (signal) => {
+  const fetcher = renewer(async (signal) => {
     if (!t.refreshRelativeURI) throw new Error('fetching an auth token: auth.token.refreshRelativeURI is not set');
-    const data = { ...templateData, connection: { ...(templateData.connection as object), http: { auth } } };
+    const data = templateData;
     const body = renderBody(t.refreshBody, data);
     const headers: Record<string, string> = {};
     for (const h of t.refreshHeaders ?? []) headers[h.name.toLowerCase()] = renderTemplate(h.value, data);
@@ -144,13 +167,11 @@ function fetchedTokenAuth(auth: AuthConfig, templateData: Record<string, unknown
   });
   return {
     apply: async (req, signal) => {
-      if (!token) await fetchToken(signal);
+      if (!token) await fetcher.run(signal);
       placeToken(auth, token, req);
+      return fetcher.generation;
     },
-    renew: async (signal) => {
-      await fetchToken(signal);
-      return true;
-    },
+    renew: (used, signal) => fetcher.renew(used, signal),
     credentials: () => ({ token }),
   };
 }
@@ -159,7 +180,7 @@ function cookieAuth(auth: AuthConfig, templateData: Record<string, unknown>, sen
   const c = auth.cookie;
   if (!c?.uri) throw new Error('HTTP cookie auth needs auth.cookie.uri (the login request)');
   let cookie = '';
-  const login = singleFlight(async (signal) => {
+  const login = renewer(async (signal) => {
     const body = renderBody(c.body, templateData);
     const res = await send({
       method: (c.method ?? 'POST').toUpperCase(),
@@ -177,13 +198,11 @@ function cookieAuth(auth: AuthConfig, templateData: Record<string, unknown>, sen
   });
   return {
     apply: async (req, signal) => {
-      if (!cookie) await login(signal);
+      if (!cookie) await login.run(signal);
       req.headers.cookie = req.headers.cookie ? `${req.headers.cookie}; ${cookie}` : cookie;
+      return login.generation;
     },
-    renew: async (signal) => {
-      await login(signal);
-      return true;
-    },
+    renew: (used, signal) => login.renew(used, signal),
     credentials: () => ({}),
   };
 }
@@ -196,7 +215,7 @@ function oauthAuth(auth: AuthConfig, send: RawSend): Auth {
   const grant = (o.grantType ?? (refreshToken || accessToken ? 'authorizecode' : 'clientcredentials')).toLowerCase();
   const isClientCredentials = grant.replace(/[_\s-]/g, '') === 'clientcredentials';
 
-  const fetchToken = singleFlight(async (signal) => {
+  const fetcher = renewer(async (signal) => {
     if (!o.tokenURI) throw new Error('refreshing the OAuth 2.0 token: auth.oauth.tokenURI is not set');
     const form = new URLSearchParams();
     const headers: Record<string, string> = {
@@ -235,13 +254,11 @@ function oauthAuth(auth: AuthConfig, send: RawSend): Auth {
   const expired = () => Number.isFinite(expiresAt) && Date.now() >= expiresAt - 30_000;
   return {
     apply: async (req, signal) => {
-      if (!accessToken || expired()) await fetchToken(signal);
+      if (!accessToken || expired()) await fetcher.run(signal);
       placeToken({ ...auth, token: { scheme: 'Bearer', ...auth.token } }, accessToken, req);
+      return fetcher.generation;
     },
-    renew: async (signal) => {
-      await fetchToken(signal);
-      return true;
-    },
+    renew: (used, signal) => fetcher.renew(used, signal),
     credentials: () => ({
       accessToken,
       refreshToken,

@@ -191,7 +191,7 @@ class HttpSessionImpl implements HttpSession {
       for (const [k, v] of this.#headers) headers[k] = v;
       if (req.headers) for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
       const target = { url: new URL(url), headers };
-      await this.#auth.apply(target, req.signal);
+      const generation = await this.#auth.apply(target, req.signal);
       const res = await this.#client.request({
         method: req.method,
         url: target.url.toString(),
@@ -202,22 +202,24 @@ class HttpSessionImpl implements HttpSession {
         noRetry: req.noRetry,
         timeoutMs: req.timeoutMs,
       });
-      if (attempt === 0 && this.#isAuthFailure(res) && (await this.#auth.renew(req.signal))) continue;
+      if (attempt === 0 && this.#isAuthFailure(res) && (await this.#auth.renew(generation, req.signal))) continue;
       return res;
     }
   }
 
   #isAuthFailure(res: HttpResponse): boolean {
     const a = this.config.auth;
-    if (a?.failStatusCode !== undefined ? res.status === a.failStatusCode : res.status === 401) return true;
+    const code = a?.failStatusCode;
+    if (code === undefined && res.status === 401) return true;
     if (a?.failPath) {
+      if (code !== undefined && res.status !== code) return false;
       try {
         return matches(getPath(parseBody(res), a.failPath), a.failValues);
       } catch {
         return false;
       }
     }
-    return false;
+    return code !== undefined && res.status === code;
   }
 
   async ping(ctx: RunContext): Promise<void> {
