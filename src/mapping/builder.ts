@@ -1,7 +1,8 @@
 import { compileField, type FieldContext } from './field.js';
 import type { DynamicLookup } from './lookups.js';
 import type { OutputNode } from './output-tree.js';
-import { assignKey, compileGetter, elementsOf, type Getter } from './path.js';
+import { objectBuilder } from './object-builder.js';
+import { compileGetter, elementsOf, type Getter } from './path.js';
 import type { FieldPlan, Leaf, ListPlan } from './plan.js';
 import { MISSING, NO_ROW, type Cx, type Produce, type Row } from './runtime.js';
 
@@ -29,24 +30,7 @@ function compileNode<L>(node: OutputNode<L>, leaf: (leaf: L) => Produce): Produc
       return out ?? MISSING;
     };
   }
-  if (keys.includes('__proto__')) {
-    return (record, row, cx) => {
-      let out: Record<Key, unknown> | undefined;
-      for (let i = 0; i < n; i++) {
-        const v = (fns[i] as Produce)(record, row, cx);
-        if (v !== MISSING) assignKey((out ??= {}), keys[i] as Key, v);
-      }
-      return out ?? MISSING;
-    };
-  }
-  return (record, row, cx) => {
-    let out: Record<Key, unknown> | undefined;
-    for (let i = 0; i < n; i++) {
-      const v = (fns[i] as Produce)(record, row, cx);
-      if (v !== MISSING) (out ??= {})[keys[i] as Key] = v;
-    }
-    return out ?? MISSING;
-  };
+  return objectBuilder(keys as string[], fns);
 }
 
 /**

@@ -46,6 +46,18 @@ function isDecimal(s: string): boolean {
 export function toNumber(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? v : 0;
   if (typeof v === 'string') {
+    const c = v.charCodeAt(0);
+    // Fast path: starting with a digit, Number() accepts exactly the plain decimals plus 0x/0o/0b forms.
+    if (c >= 49 && c <= 57) {
+      const n = Number(v);
+      return Number.isFinite(n) ? n : 0;
+    }
+    if (c === 48) {
+      const r = v.charCodeAt(1) | 0x20;
+      if (r === 120 || r === 111 || r === 98) return 0; // 0x 0o 0b
+      const n = Number(v);
+      return Number.isFinite(n) ? n : 0;
+    }
     const t = v.trim();
     if (t === '' || !isDecimal(t)) return 0;
     const n = Number(t);

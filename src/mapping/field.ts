@@ -1,8 +1,8 @@
 import { converterFor, toStringValue } from './convert.js';
 import { describeValue, type DynamicLookup, type Lookup } from './lookups.js';
-import { compileGetter, formatPath, hasWildcard, splitAtWildcards, type Segment } from './path.js';
+import { compileGetter, formatPath, hasWildcard, isPlainKey, splitAtWildcards, type Segment } from './path.js';
 import type { FieldPlan, SourcePlan } from './plan.js';
-import { MISSING, PENDING, pushError, type Cx, type Produce, type Row } from './runtime.js';
+import { MISSING, PENDING, pushError, withHint, type Cx, type InlineHint, type Produce, type Row } from './runtime.js';
 
 type Key = string | number;
 type Source = (record: unknown, row: Row) => unknown;
@@ -69,6 +69,22 @@ function compileSource(source: SourcePlan, inList: boolean, dynamic: boolean): S
   }
 }
 
+/** The inline form of a rule without lookup or default that reads one path or is a primitive constant. */
+function hintOf(plan: FieldPlan, inList: boolean): InlineHint | undefined {
+  const source = plan.source;
+  if (source.kind === 'hard') {
+    const v = plan.dataType === undefined ? source.value : converterFor(plan.dataType)(source.value);
+    const primitive = typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v));
+    return primitive ? { kind: 'const', value: v as string | number | boolean | null } : undefined;
+  }
+  if (source.kind !== 'path') return undefined;
+  const parts = splitAtWildcards(source.path);
+  const depth = parts.length - 1;
+  if (depth > 0 && !inList) return undefined; // collects
+  const keys = parts[depth] as (string | number)[];
+  return keys.every(isPlainKey) ? { kind: 'path', depth, keys, dataType: plan.dataType } : undefined;
+}
+
 /** Compiles one field rule into a producer; every decision about the rule is taken here, once. */
 export function compileField(plan: FieldPlan, ctx: FieldContext): Produce {
   const inList = ctx.list !== undefined;
@@ -89,12 +105,9 @@ export function compileField(plan: FieldPlan, ctx: FieldContext): Produce {
         return conv ? v.map(conv) : v;
       };
     }
-    if (conv === undefined && !hasDef) {
-      return (record, row) => {
-        const v = src(record, row);
-        return v === undefined ? MISSING : v;
-      };
-    }
+    const hint = !hasDef ? hintOf(plan, inList) : undefined;
+    if (hint !== undefined) return withHint(conv === undefined ? src : (record, row) => conv(src(record, row)), hint);
+    if (conv === undefined && !hasDef) return src;
     if (conv === undefined) {
       return (record, row) => {
         const v = src(record, row);
@@ -130,34 +143,36 @@ function lookupResolver(
   hasDef: boolean,
   def: () => unknown,
 ): (value: unknown, cx: Cx) => unknown {
-  const finish = conv ?? ((v: unknown) => (v === undefined ? MISSING : v));
+  const finish = conv ?? ((v: unknown) => v);
   const lookupDefault = constant(lookup.default);
   const list = ctx.list;
   const fieldName = (cx: Cx): string =>
     formatPath(list === undefined ? plan.generate : [...list, cx.rowIndex, ...plan.generate]);
-  const fail = (cx: Cx, reason: string): unknown => {
+  // `matches` is 0 for no match, above 1 for too many; the message is only built for an error.
+  const fail = (cx: Cx, value: unknown, matches: number): unknown => {
     if (lookup.allowFailures) return finish(lookup.hasDefault ? lookupDefault() : hasDef ? def() : '');
     if (hasDef) return finish(def());
+    const reason = isEmpty(value)
+      ? `the value to look up is ${value === undefined ? 'missing' : `empty (${describeValue(value)})`}`
+      : `${matches === 0 ? 'no match' : `${matches} matches`} for ${describeValue(value)}`;
     pushError(cx, { code: 'lookup_failed', message: `lookup "${lookup.name}": ${reason}`, field: fieldName(cx) });
     return MISSING;
   };
-  const missing = (v: unknown): string =>
-    `the value to look up is ${v === undefined ? 'missing' : `empty (${describeValue(v)})`}`;
 
   if (lookup.kind === 'static') {
     const map = lookup.map;
     return (value, cx) => {
-      if (isEmpty(value)) return fail(cx, missing(value));
+      if (isEmpty(value)) return fail(cx, value, 0);
       const key = typeof value === 'string' ? value : toStringValue(value);
       const hit = map.get(key);
       if (hit !== undefined || map.has(key)) return finish(hit);
-      return fail(cx, `no match for ${describeValue(value)}`);
+      return fail(cx, value, 0);
     };
   }
 
   const index = ctx.dynamicIndex(lookup);
   return (value, cx) => {
-    if (isEmpty(value)) return fail(cx, missing(value));
+    if (isEmpty(value)) return fail(cx, value, 0);
     const answer = cx.dynamic(index, value);
     if (answer === PENDING) return MISSING;
     if (!Array.isArray(answer)) {
@@ -167,10 +182,10 @@ function lookupResolver(
     }
     const n = answer.length;
     if (n === 1) return finish(answer[0]);
-    if (n === 0) return fail(cx, `no match for ${describeValue(value)}`);
+    if (n === 0) return fail(cx, value, 0);
     if (lookup.pickFirstMatch) return finish(answer[0]);
     if (lookup.useDefaultOnMultipleMatches) return finish(lookup.hasDefault ? lookupDefault() : '');
     if (lookup.allowFailures) return finish(answer[0]);
-    return fail(cx, `${n} matches for ${describeValue(value)}`);
+    return fail(cx, value, n);
   };
 }

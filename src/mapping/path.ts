@@ -117,6 +117,12 @@ const INHERITED = new Set<string>([
 ]);
 
 type Key = string | number;
+
+/** True when reading `k` can never reach an inherited property, so no own-property check is needed. */
+export function isPlainKey(k: Key): boolean {
+  return typeof k === 'number' || !INHERITED.has(k);
+}
+
 export type Getter = (source: unknown) => unknown;
 
 function readOwn(o: unknown, k: Key): unknown {
@@ -135,7 +141,7 @@ function step(k: Key, next: Getter | undefined): Getter {
 
 function plainGetter(keys: readonly Key[]): Getter {
   if (keys.length === 0) return (o) => o;
-  const safe = keys.every((k) => typeof k === 'number' || !INHERITED.has(k));
+  const safe = keys.every(isPlainKey);
   // Unrolled forms for the common short paths: one closure call per read instead of one per segment.
   if (safe && keys.length === 1) {
     const [a] = keys as [Key];

@@ -1,8 +1,12 @@
+import type { DataType } from './convert.js';
 import type { RecordError } from './errors.js';
 import type { LookupAnswer } from './lookups.js';
 
-/** Returned by a producer when the rule leaves its target out. */
-export const MISSING: unique symbol = Symbol('missing');
+/**
+ * Returned by a producer when the rule leaves its target out. It is `undefined`, which JSON cannot
+ * hold anyway, so a plain path getter is already a producer.
+ */
+export const MISSING = undefined;
 /** Returned by Cx.dynamic while the first pass only records the values a page needs. */
 export const PENDING: unique symbol = Symbol('pending');
 
@@ -26,4 +30,19 @@ export type Produce = (record: unknown, row: Row, cx: Cx) => unknown;
 export function pushError(cx: Cx, error: RecordError): void {
   if (cx.errors === null) cx.errors = [error];
   else cx.errors.push(error);
+}
+
+/**
+ * What a producer does, when it is simple enough for objectBuilder to write it inline: read a path
+ * (from the record, or from the list row element at `depth`) and maybe convert it; or a constant.
+ */
+export type InlineHint =
+  | { kind: 'path'; depth: number; keys: readonly (string | number)[]; dataType: DataType | undefined }
+  | { kind: 'const'; value: string | number | boolean | null };
+
+export const inlineHints = new WeakMap<Produce, InlineHint>();
+
+export function withHint(fn: Produce, hint: InlineHint): Produce {
+  inlineHints.set(fn, hint);
+  return fn;
 }

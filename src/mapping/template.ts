@@ -39,7 +39,7 @@ export function parseTemplate(text: string): TemplatePart[] {
     try {
       path = parsePath(inner);
     } catch (err) {
-      throw new TemplateSyntaxError(`placeholder at ${i} in "${text}": ${(err as Error).message}`, { cause: err });
+      throw new TemplateSyntaxError(`placeholder at ${i}: ${(err as Error).message}`, { cause: err });
     }
     if (literal !== '') parts.push(literal);
     literal = '';
