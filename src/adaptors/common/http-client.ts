@@ -106,6 +106,19 @@ export interface HttpClient {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRY_STATUS = new Set([500, 502, 504]);
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** Failures that another attempt cannot fix: certificates and unknown hosts. */
+const PERMANENT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ENOTFOUND',
+  'ERR_INVALID_URL',
+]);
+const errorCode = (err: unknown): string =>
+  (err as { code?: string })?.code ?? (err as { cause?: { code?: string } })?.cause?.code ?? '';
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   return new HttpClientImpl(options);
@@ -160,8 +173,9 @@ class HttpClientImpl implements HttpClient {
       } catch (err) {
         const e = this.#toError(err, method, req.url, signal, req.signal, timeoutMs);
         errorAttempts++;
-        const refused = (err as { code?: string })?.code === 'ECONNREFUSED';
-        if (!retryable || e.kind === 'aborted' || e.kind === 'response_too_large' || !(idempotent || refused)) throw e;
+        const code = errorCode(err);
+        const refused = code === 'ECONNREFUSED';
+        if (!retryable || e.kind === 'aborted' || e.kind === 'response_too_large' || PERMANENT_CODES.has(code) || !(idempotent || refused)) throw e;
         if (errorAttempts >= this.#retry.maxAttempts) {
           throw new HttpRequestError(e.kind, method, req.url, `${stripPrefix(e.message)} (after ${errorAttempts} attempts)`, {
             cause: err,
