@@ -213,3 +213,49 @@ describe('HTTP connections', () => {
     await down.close();
   });
 });
+
+describe('per-connection governance across flows', () => {
+  it('two exports sharing a connection limited to 5 requests/s never exceed it together', async () => {
+    const s = await serve((req, res) => {
+      const p = Number(new URL(req.url, 'http://x').searchParams.get('page'));
+      json(res, 200, p < 8 ? [{ id: `${req.url}` }] : []);
+    });
+    const conn = connectionDoc({ baseURI: s.url, rateLimit: { limit: 200 } });
+    const [a, b] = [await httpAdaptor.open(conn), await httpAdaptor.open(conn)];
+    const read = (session: typeof a, path: string) =>
+      collect(session.exportPages!({ export: { _id: path, http: { relativeURI: `${path}?page={{export.http.paging.page}}`, paging: { method: 'page' } } }, pageSize: 100 }, testContext()));
+    const t0 = performance.now();
+    const [pa, pb] = await Promise.all([read(a, '/a'), read(b, '/b')]);
+    const elapsed = performance.now() - t0;
+    await Promise.all([a.close(), b.close()]);
+
+    expect(pa.flatMap((p) => p.records)).toHaveLength(8);
+    expect(pb.flatMap((p) => p.records)).toHaveLength(8);
+    const times = s.requests.map((r) => r.at).sort((x, y) => x - y);
+    expect(times).toHaveLength(18);
+    // Any one-second window on the server side (less a few ms of loopback jitter) holds at most 5 requests.
+    for (const start of times) expect(times.filter((t) => t >= start && t < start + 990).length).toBeLessThanOrEqual(5);
+    expect(elapsed).toBeGreaterThanOrEqual(17 * 200 - 20);
+  });
+
+  it('concurrencyLevel caps requests in flight across sessions and inside an import page', async () => {
+    let inFlight = 0;
+    let max = 0;
+    const s = await serve((_req, res) => {
+      inFlight++;
+      max = Math.max(max, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        json(res, 200, { id: 1 });
+      }, 30);
+    });
+    const conn = connectionDoc({ baseURI: s.url, concurrencyLevel: 2 });
+    const sessions = await Promise.all([1, 2, 3].map(() => httpAdaptor.open(conn)));
+    const records = Array.from({ length: 6 }, (_, i) => ({ i }));
+    const outcomes = await Promise.all(sessions.map((x) => x.importRecords!({ import: { _id: 'i', http: { method: 'POST', relativeURI: '/c' } }, records }, testContext())));
+    await Promise.all(sessions.map((x) => x.close()));
+    expect(outcomes.flat().every((o) => o.statusCode === 200)).toBe(true);
+    expect(s.requests).toHaveLength(18);
+    expect(max).toBe(2);
+  });
+});
