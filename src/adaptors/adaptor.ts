@@ -79,6 +79,14 @@ export interface AdaptorSession {
   ping(ctx: RunContext): Promise<void>;
   /** Yields pages in order until the source is exhausted; throws to fail the export step. */
   exportPages?(req: ExportRequest, ctx: RunContext): AsyncIterable<ExportPage>;
+  /**
+   * Optional. The engine calls it once after a run whose pages came from `exportPages(req)` has committed
+   * (every page processed and its outcomes stored), with the same `req`. File exports move or delete the
+   * files they read here. A run that fails, is canceled or is a preview never calls it, so the source data
+   * stays in place and the next run reads it again. Throws when the clean-up failed (the run's data is
+   * already committed; the engine records the error on the job).
+   */
+  commitExport?(req: ExportRequest, ctx: RunContext): Promise<void>;
   /** Writes one page; returns exactly one outcome per record. Throws only when the whole page failed. */
   importRecords?(req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]>;
   /** Dynamic lookups for the mapper. */

@@ -1,11 +1,13 @@
 import type { Adaptor } from './adaptor.js';
 import { rdbmsAdaptor } from './rdbms/index.js';
 import { httpAdaptor } from './http/index.js';
+import { ftpAdaptor } from './ftp/index.js';
 
 /** Every adaptor, one line each. Adding an application is its folder plus one line here. */
 export const adaptors: readonly Adaptor[] = [
   rdbmsAdaptor,
   httpAdaptor,
+  ftpAdaptor,
 ];
 
 export function adaptorForConnection(type: string): Adaptor | undefined {

@@ -1,0 +1,48 @@
+import Type from 'typebox';
+
+/** The `file` block of file exports and imports (parsing and generating options). */
+export const fileSchema = Type.Object(
+  {
+    type: Type.Optional(Type.Union(['csv', 'json', 'xml', 'fixedwidth', 'filedefinition'].map((t) => Type.Literal(t)), { default: 'csv' })),
+    encoding: Type.Optional(Type.String({ default: 'utf8', description: 'utf8, win1252, utf-16le, iso88591 (read and write); gb18030, macroman, shiftjis (read).' })),
+    compressionFormat: Type.Optional(Type.Literal('gzip')),
+    skipDelete: Type.Optional(Type.Boolean({ default: false, description: 'Exports: keep source files after a successful run.' })),
+    csv: Type.Optional(
+      Type.Object(
+        {
+          columnDelimiter: Type.Optional(Type.String({ default: ',' })),
+          rowDelimiter: Type.Optional(Type.String({ description: 'Parsing: detected when absent; generating: default CRLF.' })),
+          hasHeaderRow: Type.Optional(Type.Boolean({ default: true })),
+          trimSpaces: Type.Optional(Type.Boolean({ default: false })),
+          rowsToSkip: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          disableQuoteAndStripEnclosingQuotes: Type.Optional(Type.Boolean({ default: false })),
+          includeHeader: Type.Optional(Type.Boolean({ default: true })),
+          wrapWithQuotes: Type.Optional(Type.Boolean({ default: false })),
+          replaceTabWithSpace: Type.Optional(Type.Boolean({ default: false })),
+          replaceNewlineWithSpace: Type.Optional(Type.Boolean({ default: false })),
+          includeBOM: Type.Optional(Type.Boolean({ default: false })),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    json: Type.Optional(Type.Object({ resourcePath: Type.Optional(Type.String()), lines: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: true })),
+    xml: Type.Optional(Type.Object({ resourcePath: Type.Optional(Type.String({ examples: ['/Orders/Order'] })) }, { additionalProperties: true })),
+    fixedWidth: Type.Optional(
+      Type.Object({
+        columns: Type.Array(
+          Type.Object({
+            name: Type.String(),
+            start: Type.Optional(Type.Integer({ minimum: 1 })),
+            length: Type.Integer({ minimum: 1 }),
+            align: Type.Optional(Type.Union([Type.Literal('left'), Type.Literal('right')])),
+            padChar: Type.Optional(Type.String({ maxLength: 1 })),
+          }),
+        ),
+        rowsToSkip: Type.Optional(Type.Integer({ minimum: 0 })),
+        trim: Type.Optional(Type.Boolean({ default: true })),
+        rowDelimiter: Type.Optional(Type.String()),
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);

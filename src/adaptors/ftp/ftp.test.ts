@@ -1,0 +1,207 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AdaptorSession, Doc, ExportPage, RunContext } from '../adaptor.js';
+import { ftpAdaptor } from './index.js';
+import { generateClientKey, hasOpenssl, startFtpServer, startSftpServer } from './test-servers.js';
+
+const ctx = (over: Partial<RunContext> = {}): RunContext => ({
+  signal: new AbortController().signal,
+  log: { info: () => undefined, warn: () => undefined },
+  templateData: {},
+  currentExportDateTime: new Date().toISOString(),
+  ...over,
+});
+
+async function collect(session: AdaptorSession, doc: Doc, pageSize = 20, limit?: number): Promise<ExportPage[]> {
+  const pages: ExportPage[] = [];
+  for await (const p of session.exportPages!({ export: doc, pageSize, ...(limit === undefined ? {} : { limit }) }, ctx())) pages.push(p);
+  return pages;
+}
+
+const USER = 'alice';
+const PASSWORD = 's3cret';
+const clientKey = generateClientKey().privateKey;
+
+interface Protocol {
+  type: 'ftp' | 'ftps' | 'sftp';
+  label: string;
+  enabled: boolean;
+  start(root: string): Promise<{ port: number; close(): Promise<void> }>;
+}
+
+const protocols: Protocol[] = [
+  { type: 'ftp', label: 'FTP server', enabled: true, start: (root) => startFtpServer(root, USER, PASSWORD) },
+  { type: 'ftps', label: 'FTPS server', enabled: hasOpenssl(), start: (root) => startFtpServer(root, USER, PASSWORD, true) },
+  { type: 'sftp', label: 'SFTP server', enabled: true, start: (root) => startSftpServer(root, USER, PASSWORD, clientKey) },
+];
+
+for (const protocol of protocols) {
+  describe.skipIf(!protocol.enabled)(`${protocol.type.toUpperCase()} adaptor`, () => {
+    let root: string;
+    let server: { port: number; close(): Promise<void> };
+    let connection: Doc;
+    let session: AdaptorSession;
+
+    beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), `${protocol.type}-root-`));
+      server = await protocol.start(root);
+      connection = {
+        _id: 'c1',
+        type: 'ftp',
+        ftp: { type: protocol.type, hostURI: '127.0.0.1', port: server.port, username: USER, password: PASSWORD, rejectUnauthorized: false },
+      };
+      session = await ftpAdaptor.open(connection);
+    });
+    afterAll(async () => {
+      await session?.close();
+      await server?.close();
+      rmSync(root, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+      for (const d of readdirSync(root)) rmSync(join(root, d), { recursive: true, force: true });
+      mkdirSync(join(root, 'in'));
+    });
+
+    const csvExport = (extra: Record<string, unknown> = {}, file: Record<string, unknown> = { type: 'csv' }): Doc => ({
+      _id: 'e1',
+      adaptorType: 'FTPExport',
+      ftp: { directoryPath: '/in', fileNameEndsWith: '.csv', ...extra },
+      file,
+    });
+
+    it('pings', async () => {
+      await expect(session.ping(ctx())).resolves.toBeUndefined();
+    });
+
+    it('names the server when the login fails', async () => {
+      const bad = await ftpAdaptor.open({ ...connection, ftp: { ...(connection.ftp as object), password: 'wrong' } });
+      await expect(bad.ping(ctx())).rejects.toThrow(new RegExp(`^connecting to ${protocol.label} 127\\.0\\.0\\.1:${server.port}: `));
+      await bad.close();
+    });
+
+    it('reads matching files into pages; a malformed row is a problem, the other rows go through', async () => {
+      writeFileSync(join(root, 'in', 'a.csv'), 'id,name\n1,Ann\n2,Bob\n3,Cy\n');
+      writeFileSync(join(root, 'in', 'b.csv'), 'id,name\n4,Dee\n5,Eve,extra\n6,Fay\n');
+      writeFileSync(join(root, 'in', 'skip.txt'), 'id\n99\n');
+      const pages = await collect(session, csvExport(), 2);
+      expect(pages.flatMap((p) => p.records.map((r) => r.id))).toEqual(['1', '2', '3', '4', '6']);
+      expect(pages.every((p) => p.records.length <= 2)).toBe(true);
+      const problems = pages.flatMap((p) => p.problems ?? []);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.message).toMatch(/^parsing b\.csv row 3: /);
+    });
+
+    it('leaves the files of a run that did not commit, reads them once in the next run, then moves them to the backup folder', async () => {
+      writeFileSync(join(root, 'in', 'orders.csv'), 'id\n1\n2\n');
+      const doc = csvExport({ backupDirectoryPath: '/done' });
+
+      // Run 1 fails after reading (the engine never calls commitExport).
+      const first = await ftpAdaptor.open(connection);
+      expect((await collect(first, doc)).flatMap((p) => p.records)).toEqual([{ id: '1' }, { id: '2' }]);
+      await first.close();
+      expect(existsSync(join(root, 'in', 'orders.csv'))).toBe(true);
+
+      // Run 2 reads the same file once and commits.
+      const second = await ftpAdaptor.open(connection);
+      expect((await collect(second, doc)).flatMap((p) => p.records)).toEqual([{ id: '1' }, { id: '2' }]);
+      await second.commitExport!({ export: doc, pageSize: 20 }, ctx());
+      await second.close();
+      expect(existsSync(join(root, 'in', 'orders.csv'))).toBe(false);
+      expect(readFileSync(join(root, 'done', 'orders.csv'), 'utf8')).toBe('id\n1\n2\n');
+
+      // Run 3 finds nothing.
+      expect(await collect(session, doc)).toEqual([]);
+    });
+
+    it('deletes read files on commit without a backup folder, and keeps them with skipDelete', async () => {
+      writeFileSync(join(root, 'in', 'x.csv'), 'id\n1\n');
+      const keep = csvExport({}, { type: 'csv', skipDelete: true });
+      await collect(session, keep);
+      await session.commitExport!({ export: keep, pageSize: 20 }, ctx());
+      expect(existsSync(join(root, 'in', 'x.csv'))).toBe(true);
+
+      const doc = csvExport();
+      await collect(session, doc);
+      await session.commitExport!({ export: doc, pageSize: 20 }, ctx());
+      expect(readdirSync(join(root, 'in'))).toEqual([]);
+    });
+
+    it('does not retire a file it stopped reading at the limit', async () => {
+      writeFileSync(join(root, 'in', 'a.csv'), 'id\n1\n');
+      writeFileSync(join(root, 'in', 'b.csv'), 'id\n2\n3\n');
+      const doc = csvExport();
+      expect((await collect(session, doc, 20, 2)).flatMap((p) => p.records)).toEqual([{ id: '1' }, { id: '2' }]);
+      await session.commitExport!({ export: doc, pageSize: 20 }, ctx());
+      expect(readdirSync(join(root, 'in'))).toEqual(['b.csv']);
+    });
+
+    it('filters on fileNameStartsWith and reads JSON', async () => {
+      writeFileSync(join(root, 'in', 'orders-1.json'), '{"data":[{"id":1}]}');
+      writeFileSync(join(root, 'in', 'other.json'), '{"data":[{"id":2}]}');
+      const doc: Doc = { _id: 'e', adaptorType: 'FTPExport', ftp: { directoryPath: '/in', fileNameStartsWith: 'orders' }, file: { type: 'json', json: { resourcePath: 'data' } } };
+      expect((await collect(session, doc)).flatMap((p) => p.records)).toEqual([{ id: 1 }]);
+    });
+
+    it('fails the export with the path when the folder does not exist', async () => {
+      await expect(collect(session, csvExport({ directoryPath: '/missing' }))).rejects.toThrow(/listing \/missing on /);
+    });
+
+    it('writes one file per page, named from the template', async () => {
+      const imp: Doc = { _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'orders-{{settings.site}}.csv' }, file: { type: 'csv' } };
+      const c = ctx({ templateData: { settings: { site: 'eu' } } });
+      const out1 = await session.importRecords!({ import: imp, records: [{ id: 1, name: 'Ann' }, { id: 2, name: 'Bob' }] }, c);
+      const out2 = await session.importRecords!({ import: imp, records: [{ id: 3, name: 'Cy' }] }, c);
+      expect(out1).toEqual([
+        { statusCode: 200, _json: { fileName: '/in/orders-eu.csv' } },
+        { statusCode: 200, _json: { fileName: '/in/orders-eu.csv' } },
+      ]);
+      expect(out2).toEqual([{ statusCode: 200, _json: { fileName: '/in/orders-eu-2.csv' } }]);
+      expect(readFileSync(join(root, 'in', 'orders-eu.csv'), 'utf8')).toBe('id,name\r\n1,Ann\r\n2,Bob\r\n');
+      expect(readFileSync(join(root, 'in', 'orders-eu-2.csv'), 'utf8')).toBe('id,name\r\n3,Cy\r\n');
+    });
+
+    it('writes through a temporary name, with {{timestamp}} names by default', async () => {
+      const imp: Doc = { _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', useTempFile: true }, file: { type: 'json' } };
+      const [out] = await session.importRecords!({ import: imp, records: [{ id: 1 }] }, ctx());
+      const name = String((out!._json as { fileName: string }).fileName);
+      expect(name).toMatch(/^\/in\/file-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.json$/);
+      expect(readdirSync(join(root, 'in'))).toEqual([name.slice(4)]);
+      expect(JSON.parse(readFileSync(join(root, name), 'utf8'))).toEqual([{ id: 1 }]);
+    });
+
+    it('writes nothing in test mode', async () => {
+      const imp: Doc = { _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'x.csv' }, file: { type: 'csv' } };
+      expect(await session.importRecords!({ import: imp, records: [{ id: 1 }] }, ctx({ testMode: true }))).toEqual([{ statusCode: 200 }]);
+      expect(readdirSync(join(root, 'in'))).toEqual([]);
+    });
+
+    it('resolves paths against the login folder with userDirectoryIsRoot', async () => {
+      writeFileSync(join(root, 'in', 'r.csv'), 'id\n7\n');
+      const rooted = await ftpAdaptor.open({ ...connection, ftp: { ...(connection.ftp as object), userDirectoryIsRoot: true } });
+      expect((await collect(rooted, csvExport())).flatMap((p) => p.records)).toEqual([{ id: '7' }]);
+      await rooted.close();
+    });
+
+    if (protocol.type === 'sftp') {
+      it('logs in with a private key (authKey)', async () => {
+        const keyed = await ftpAdaptor.open({ _id: 'c', type: 'ftp', ftp: { type: 'sftp', hostURI: '127.0.0.1', port: server.port, username: USER, authKey: clientKey } });
+        await expect(keyed.ping(ctx())).resolves.toBeUndefined();
+        await keyed.close();
+      });
+    }
+  });
+}
+
+describe('FTP connection errors', () => {
+  it('names the unreachable server', async () => {
+    const s = await ftpAdaptor.open({ _id: 'c', type: 'ftp', ftp: { hostURI: 'ftp://127.0.0.1', port: 1, username: 'u', password: 'p' } });
+    await expect(s.ping(ctx())).rejects.toThrow(/^connecting to FTP server 127\.0\.0\.1:1: .*ECONNREFUSED/);
+    await s.close();
+  });
+
+  it('refuses an unknown protocol', async () => {
+    await expect(ftpAdaptor.open({ _id: 'c', type: 'ftp', ftp: { hostURI: 'h', type: 'scp', username: 'u' } })).rejects.toThrow(/not supported/);
+  });
+});

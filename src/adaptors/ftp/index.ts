@@ -1,0 +1,46 @@
+import type { Adaptor, AdaptorSession, Doc } from '../adaptor.js';
+import { FileExporter } from '../common/files/file-export.js';
+import { writePage } from '../common/files/file-import.js';
+import type { FileOptions } from '../common/formats/index.js';
+import { createFtpClient } from './ftp-client.js';
+import { ftpSource, ftpTarget, type FtpExportBlock, type FtpImportBlock } from './files.js';
+import type { FtpConnectionBlock, RemoteFs } from './remote-fs.js';
+import { createSftpClient } from './sftp-client.js';
+import { ftpConnectionSchema, ftpExportSchema, ftpImportSchema } from './spec.js';
+
+function createRemote(connection: Doc): { fs: RemoteFs; block: FtpConnectionBlock } {
+  const block = connection.ftp as FtpConnectionBlock | undefined;
+  if (!block || typeof block !== 'object' || !block.hostURI) throw new Error('connection has no ftp.hostURI');
+  const type = String(block.type ?? 'ftp').toLowerCase();
+  if (type === 'sftp') return { fs: createSftpClient(block), block };
+  if (type === 'ftp' || type === 'ftps') return { fs: createFtpClient(block, type === 'ftps'), block };
+  throw new Error(`ftp.type "${block.type}" is not supported (ftp, ftps, sftp)`);
+}
+
+/** FTP, FTPS and SFTP servers (`FTPExport`, `FTPImport`): files in, records out, and back. */
+export const ftpAdaptor: Adaptor = {
+  connectionType: 'ftp',
+  exportTypes: ['FTPExport'],
+  importTypes: ['FTPImport'],
+  blockName: 'ftp',
+  schemas: { connection: ftpConnectionSchema, export: ftpExportSchema, import: ftpImportSchema },
+  async open(connection: Doc): Promise<AdaptorSession> {
+    const { fs, block } = createRemote(connection);
+    const root = block.userDirectoryIsRoot === true;
+    const exporter = new FileExporter();
+    const written = new Set<string>();
+    const fileOf = (doc: Doc) => (doc.file ?? {}) as FileOptions;
+    return {
+      ping: () => fs.ping(),
+      async *exportPages(req, ctx) {
+        yield* exporter.exportPages(ftpSource(fs, req.export.ftp as FtpExportBlock, root), fileOf(req.export), req, ctx);
+      },
+      commitExport: async (req, ctx) => exporter.commit(ftpSource(fs, req.export.ftp as FtpExportBlock, root), fileOf(req.export), ctx),
+      importRecords: async (req, ctx) => {
+        const imp = req.import.ftp as FtpImportBlock;
+        return writePage(ftpTarget(fs, imp, root, ctx), req, ctx, imp?.fileName, written);
+      },
+      close: () => fs.close(),
+    };
+  },
+};
