@@ -1,4 +1,5 @@
 import { converterFor, toStringValue } from './convert.js';
+import { copyValue } from './copy.js';
 import { describeValue, type DynamicLookup, type Lookup } from './lookups.js';
 import { compileGetter, formatPath, hasWildcard, isPlainKey, splitAtWildcards, type Segment } from './path.js';
 import type { FieldPlan, SourcePlan } from './plan.js';
@@ -20,16 +21,20 @@ const isEmpty = (v: unknown): boolean => v === undefined || v === null || v === 
 /** A constant; objects are copied per use so that no two records share one. */
 function constant(value: unknown): () => unknown {
   if (typeof value !== 'object' || value === null) return () => value;
-  return () => structuredClone(value);
+  return () => copyValue(value);
 }
 
-function pathSource(path: Segment[], inList: boolean): Source {
+/** Reads a path; `copy` when the value goes to the output as it is (see copyValue). */
+function pathSource(path: Segment[], inList: boolean, copy: boolean): Source {
   const parts = splitAtWildcards(path);
   const depth = parts.length - 1;
   // In a list, a path with [*] reads from the row element of its deepest wildcard.
-  if (!inList || depth === 0) return compileGetter(path);
+  if (!inList || depth === 0) {
+    const get = compileGetter(path);
+    return copy ? (record) => copyValue(get(record)) : get;
+  }
   const tail = compileGetter(parts[depth] as Key[]);
-  return (_record, row) => tail(row[depth]);
+  return copy ? (_record, row) => copyValue(tail(row[depth])) : (_record, row) => tail(row[depth]);
 }
 
 function templateSource(parts: readonly (string | Segment[])[], inList: boolean): Source {
@@ -38,7 +43,7 @@ function templateSource(parts: readonly (string | Segment[])[], inList: boolean)
   for (const part of parts) {
     if (typeof part === 'string') lits[lits.length - 1] += part;
     else {
-      fns.push(pathSource(part, inList));
+      fns.push(pathSource(part, inList, false));
       lits.push('');
     }
   }
@@ -55,17 +60,17 @@ function templateSource(parts: readonly (string | Segment[])[], inList: boolean)
   };
 }
 
-function compileSource(source: SourcePlan, inList: boolean, dynamic: boolean): Source {
+function compileSource(source: SourcePlan, inList: boolean, lookup: Lookup | undefined): Source {
   switch (source.kind) {
     case 'path':
-      return pathSource(source.path, inList);
+      return pathSource(source.path, inList, lookup === undefined);
     case 'template':
       return templateSource(source.parts, inList);
     case 'hard':
       return constant(source.value);
     case 'none':
       // A dynamic lookup without extract is given the whole record to fill its own placeholders.
-      return dynamic ? (record) => record : () => undefined;
+      return lookup?.kind === 'dynamic' ? (record) => record : () => undefined;
   }
 }
 
@@ -89,7 +94,7 @@ function hintOf(plan: FieldPlan, inList: boolean): InlineHint | undefined {
 export function compileField(plan: FieldPlan, ctx: FieldContext): Produce {
   const inList = ctx.list !== undefined;
   const lookup = plan.lookup;
-  const src = compileSource(plan.source, inList, lookup?.kind === 'dynamic');
+  const src = compileSource(plan.source, inList, lookup);
   // Outside lists a wildcard extract collects an array; conversions and lookups apply per element.
   const collects = !inList && plan.source.kind === 'path' && hasWildcard(plan.source.path);
   const conv = plan.dataType === undefined ? undefined : converterFor(plan.dataType);
@@ -143,7 +148,7 @@ function lookupResolver(
   hasDef: boolean,
   def: () => unknown,
 ): (value: unknown, cx: Cx) => unknown {
-  const finish = conv ?? ((v: unknown) => v);
+  const finish = conv ?? copyValue;
   const lookupDefault = constant(lookup.default);
   const list = ctx.list;
   const fieldName = (cx: Cx): string =>

@@ -1,4 +1,5 @@
 import { toBoolean, toNumber, toStringValue } from './convert.js';
+import { copyValue } from './copy.js';
 import { assignKey } from './path.js';
 import { inlineHints, type InlineHint, type Produce } from './runtime.js';
 
@@ -49,6 +50,7 @@ function valueCode(name: string, i: number, hint: InlineHint | undefined): strin
     lines.push(`  ${name} = typeof ${name} === 'object' && ${name} !== null ? ${name}[${literal(k)}] : undefined;`);
   }
   if (hint.dataType !== undefined) lines.push(`  ${name} = ${CONVERT[hint.dataType]}(${name});`);
+  else lines.push(`  if (typeof ${name} === 'object' && ${name} !== null) ${name} = copyValue(${name});`);
   return lines;
 }
 
@@ -69,6 +71,6 @@ function generated(keys: readonly string[], fns: readonly Produce[]): Produce {
     '  return o;',
     '};',
   ].join('\n');
-  const factory = new Function('fns', 'consts', 'toNumber', 'toBoolean', 'toStringValue', body);
-  return factory(fns, consts, toNumber, toBoolean, toStringValue) as Produce;
+  const factory = new Function('fns', 'consts', 'toNumber', 'toBoolean', 'toStringValue', 'copyValue', body);
+  return factory(fns, consts, toNumber, toBoolean, toStringValue, copyValue) as Produce;
 }
