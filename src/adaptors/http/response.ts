@@ -102,5 +102,8 @@ export function extractRecords(body: unknown, resourcePath: string | undefined):
   const v = getPath(body, resourcePath);
   if (v === undefined || v === null || v === '') return [];
   const list = Array.isArray(v) ? v : [v];
-  return list.map((r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>) : { value: r }));
+  const isRecord = (r: unknown) => r !== null && typeof r === 'object' && !Array.isArray(r);
+  // The usual case, an array of objects, is used as parsed: no copy of large pages.
+  if (list.every(isRecord)) return list as Record<string, unknown>[];
+  return list.map((r) => (isRecord(r) ? (r as Record<string, unknown>) : { value: r }));
 }
