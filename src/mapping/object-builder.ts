@@ -23,10 +23,11 @@ export function objectBuilder(keys: readonly string[], fns: readonly Produce[]):
       // fall through to the loop
     }
   }
-  return looped(keys, fns);
+  return loopedObjectBuilder(keys, fns);
 }
 
-function looped(keys: readonly string[], fns: readonly Produce[]): Produce {
+/** The same builder without code generation. */
+export function loopedObjectBuilder(keys: readonly string[], fns: readonly Produce[]): Produce {
   const n = keys.length;
   return (record, row, cx) => {
     let out: Record<string, unknown> | undefined;
