@@ -1,5 +1,6 @@
 import type { ExportPage, ExportRequest, RunContext } from '../adaptor.js';
 import { checkIdentifier, rowToRecord, type RdbmsDriver } from './driver.js';
+import { templateContext } from '../common/templates.js';
 import { renderSql, templateMentions, type RenderedSql } from './sql-template.js';
 
 /** The export's `rdbms` block (API contract §5.4). */
@@ -19,13 +20,7 @@ const BEGINNING_OF_TIME = '1970-01-01T00:00:00.000Z';
 export function exportTemplateData(req: ExportRequest, ctx: RunContext): Record<string, unknown> {
   const delta = (req.export.delta ?? {}) as DeltaBlock;
   const last = ctx.lastExportDateTime ?? delta.startDate ?? BEGINNING_OF_TIME;
-  return {
-    ...ctx.templateData,
-    lastExportDateTime: last,
-    lastExportDateTimeUTC: last,
-    currentExportDateTime: ctx.currentExportDateTime,
-    export: req.export,
-  };
+  return templateContext({ ...ctx, lastExportDateTime: last }, { export: req.export });
 }
 
 /**

@@ -43,6 +43,10 @@ describe('renderSql', () => {
     expect(renderSql('{{lookup record "k"}}', { record: { k: 'v' } }, pg)).toEqual({ sql: '$1', params: ['v'] });
   });
 
+  it('binds the result of dateFormat and default', () => {
+    expect(renderSql('{{dateFormat "YYYY-MM-DD" d}} {{default x "none"}}', { d: '2024-05-06T10:00:00Z' }, q)).toEqual({ sql: '? ?', params: ['2024-05-06', 'none'] });
+  });
+
   it('binds undefined for a missing value', () => {
     expect(renderSql('{{nope}}', {}, q)).toEqual({ sql: '?', params: [undefined] });
   });

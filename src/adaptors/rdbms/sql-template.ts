@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { formatDate } from '../common/templates.js';
 
 /**
  * Handlebars for SQL: every `{{…}}` (and `{{{…}}}`) becomes a bind placeholder and its value a bind parameter;
@@ -28,6 +29,15 @@ hbs.registerHelper(BIND, function (this: unknown, value: unknown, options: Handl
   binds.push(value);
   return `${MARK}${binds.length - 1}${MARK}`;
 });
+
+// The shared helpers that make sense in SQL (their results are bound like any value).
+hbs.registerHelper('dateFormat', (...args: unknown[]) => {
+  const [format, date, , timeZone] = args.slice(0, -1);
+  const d = date === undefined ? new Date() : new Date(date as string | number | Date);
+  if (Number.isNaN(d.getTime())) return '';
+  return formatDate(d, typeof format === 'string' && format ? format : 'YYYY-MM-DDTHH:mm:ss.SSSZ', typeof timeZone === 'string' ? timeZone : undefined);
+});
+hbs.registerHelper('default', (...args: unknown[]) => args.slice(0, -1).find((v) => v !== undefined && v !== null && v !== '') ?? null);
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 const CACHE_LIMIT = 500;

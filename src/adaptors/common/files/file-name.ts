@@ -1,28 +1,27 @@
 import Handlebars from 'handlebars';
 import type { RunContext } from '../../adaptor.js';
+import { formatDate, templateContext } from '../templates.js';
 
 const hbs = Handlebars.create();
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
+hbs.registerHelper('dateFormat', (...args: unknown[]) => {
+  const [format, date, , timeZone] = args.slice(0, -1);
+  const d = date === undefined ? new Date() : new Date(date as string | number | Date);
+  if (Number.isNaN(d.getTime())) return '';
+  return formatDate(d, typeof format === 'string' && format ? format : 'YYYY-MM-DDTHH:mm:ss.SSSZ', typeof timeZone === 'string' ? timeZone : undefined);
+});
+
 /**
  * `{{timestamp}}` is the write time, safe in file names (`2024-05-01T10-20-30.123Z`); `{{timestamp "YYYYMMDD"}}`
- * formats it (YYYY MM DD HH mm ss SSS, UTC).
+ * formats it (moment-style tokens, UTC; a second argument names a time zone). `{{dateFormat}}` works as in
+ * every other template.
  */
 hbs.registerHelper('timestamp', function (this: unknown, ...args: unknown[]) {
   const format = args.length > 1 && typeof args[0] === 'string' ? args[0] : undefined;
   const now = new Date();
   if (!format) return now.toISOString().replaceAll(':', '-');
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  const parts: Record<string, string> = {
-    YYYY: String(now.getUTCFullYear()),
-    MM: pad(now.getUTCMonth() + 1),
-    DD: pad(now.getUTCDate()),
-    HH: pad(now.getUTCHours()),
-    mm: pad(now.getUTCMinutes()),
-    ss: pad(now.getUTCSeconds()),
-    SSS: pad(now.getUTCMilliseconds(), 3),
-  };
-  return format.replace(/YYYY|MM|DD|HH|mm|ss|SSS/g, (t) => parts[t]!);
+  return formatDate(now, format, typeof args[1] === 'string' && args.length > 2 ? args[1] : undefined);
 });
 
 /**
@@ -36,7 +35,7 @@ export function renderFileName(template: string, ctx: RunContext, extra: Record<
     if (cache.size >= 500) cache.clear();
     cache.set(template, fn);
   }
-  const data = { ...ctx.templateData, currentExportDateTime: ctx.currentExportDateTime, lastExportDateTime: ctx.lastExportDateTime, ...extra };
+  const data = templateContext(ctx, extra);
   let name: string;
   try {
     name = fn(data).trim();
