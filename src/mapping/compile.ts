@@ -29,7 +29,10 @@ export interface CompiledMapping {
   mapRecord(record: unknown): MapOutcome;
 }
 
-const NOT_AN_OBJECT: RecordError = { code: 'invalid_record', message: 'mapping a record: a record must be a JSON object' };
+const NOT_AN_OBJECT: RecordError = {
+  code: 'invalid_record',
+  message: 'mapping a record: a record must be a JSON object',
+};
 
 const noDynamic = (): LookupAnswer => {
   throw new Error('this mapping uses dynamic lookups: call mapPage');
@@ -47,7 +50,9 @@ class CompiledMappingImpl implements CompiledMapping {
   }
 
   #mapOne(record: unknown, cx: Cx): MapOutcome {
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) return { errors: [{ ...NOT_AN_OBJECT }] };
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      return { errors: [{ ...NOT_AN_OBJECT }] };
+    }
     if (this.passThrough) return { record: record as Record<string, unknown> };
     cx.errors = null;
     cx.rowIndex = 0;
@@ -56,7 +61,8 @@ class CompiledMappingImpl implements CompiledMapping {
       out = this.#build(record, NO_ROW, cx);
     } catch (err) {
       cx.errors = null;
-      return { errors: [{ code: 'mapping_failed', message: `mapping a record: ${(err as Error).message ?? String(err)}` }] };
+      const message = `mapping a record: ${err instanceof Error ? err.message : String(err)}`;
+      return { errors: [{ code: 'mapping_failed', message }] };
     }
     const errors = cx.errors;
     if (errors !== null) {
@@ -99,7 +105,8 @@ class CompiledMappingImpl implements CompiledMapping {
 
   #requireStatic(): void {
     if (this.dynamicLookups.length > 0) {
-      throw new Error(`this mapping uses dynamic lookups (${this.dynamicLookups.map((l) => l.name).join(', ')}): call mapPage`);
+      const names = this.dynamicLookups.map((l) => l.name).join(', ');
+      throw new Error(`this mapping uses dynamic lookups (${names}): call mapPage`);
     }
   }
 }

@@ -79,7 +79,8 @@ function hintOf(plan: FieldPlan, inList: boolean): InlineHint | undefined {
   const source = plan.source;
   if (source.kind === 'hard') {
     const v = plan.dataType === undefined ? source.value : converterFor(plan.dataType)(source.value);
-    const primitive = typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v));
+    const primitive =
+      typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v));
     return primitive ? { kind: 'const', value: v as string | number | boolean | null } : undefined;
   }
   if (source.kind !== 'path') return undefined;
@@ -181,7 +182,8 @@ function lookupResolver(
     const answer = cx.dynamic(index, value);
     if (answer === PENDING) return MISSING;
     if (!Array.isArray(answer)) {
-      const message = `lookup "${lookup.name}" failed for ${describeValue(value)}: ${(answer as { error: string }).error}`;
+      const reason = (answer as { error: string }).error;
+      const message = `lookup "${lookup.name}" failed for ${describeValue(value)}: ${reason}`;
       pushError(cx, { code: 'lookup_failed', message, field: fieldName(cx) });
       return MISSING;
     }

@@ -151,6 +151,14 @@ describe('outcomes', () => {
     expect(outcomes[4]).toStrictEqual({ record: { b: 2 } });
   });
 
+  it('turns an unexpected failure into a mapping_failed error for that record only', () => {
+    const compiled = compileMapping({ fields: [{ extract: 'v', generate: 'v', dataType: 'string' }] });
+    expect(compiled.mapPageSync([{ v: { big: 1n } }, { v: 1 }])).toStrictEqual([
+      { errors: [{ code: 'mapping_failed', message: 'mapping a record: Do not know how to serialize a BigInt' }] },
+      { record: { v: '1' } },
+    ]);
+  });
+
   it('passes a record through untouched when there is no mapping, but still refuses non-objects', () => {
     const compiled = compileMapping(undefined);
     const record = { any: { thing: 1 } };

@@ -68,7 +68,8 @@ export class LookupBatch {
         }
         table.values.forEach((value, j) => {
           const a = answers?.[j];
-          if (Array.isArray(a) || (typeof a === 'object' && a !== null && typeof (a as { error?: unknown }).error === 'string')) {
+          const isError = typeof a === 'object' && a !== null && typeof (a as { error?: unknown }).error === 'string';
+          if (Array.isArray(a) || isError) {
             table.set(value, a);
           } else {
             table.set(value, { error: failure ?? `the lookup port gave no answer for ${describeValue(value)}` });

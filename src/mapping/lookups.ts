@@ -109,9 +109,13 @@ export function normalizeLookups(
   };
   const addAll = (source: unknown, at: string): void => {
     if (source === undefined || source === null) return;
-    if (Array.isArray(source)) source.forEach((def, i) => add(isPlainObject(def) ? def.name : undefined, def, `${at}[${i}]`));
-    else if (isPlainObject(source)) for (const [name, def] of Object.entries(source)) add(name, def, `${at}.${name}`);
-    else issues.push({ code: 'invalid_field', field: at, message: 'lookups must be an array or an object keyed by name' });
+    if (Array.isArray(source)) {
+      source.forEach((def, i) => add(isPlainObject(def) ? def.name : undefined, def, `${at}[${i}]`));
+    } else if (isPlainObject(source)) {
+      for (const [name, def] of Object.entries(source)) add(name, def, `${at}.${name}`);
+    } else {
+      issues.push({ code: 'invalid_field', field: at, message: 'lookups must be an array or an object keyed by name' });
+    }
   };
   addAll(mappingLookups, 'mapping.lookups');
   addAll(importLookups, 'lookups');
