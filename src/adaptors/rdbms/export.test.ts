@@ -77,6 +77,22 @@ for (const dialect of dialects) {
       expect(String(page!.records[0]!.updated_at)).toMatch(/^2024-01-01T10:00:00(\.000)?Z$/);
     });
 
+    it('streams: stopping after the first page of a 10-million-row query leaves the session usable', async () => {
+      const query = {
+        sqlite: 'WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 10000000) SELECT i FROM g',
+        postgresql: 'SELECT g AS i FROM generate_series(1, 10000000) g',
+        mysql: 'SELECT seq AS i FROM seq_1_to_10000000',
+      }[f.name];
+      // Without a cursor this would materialise ten million rows before the first page.
+      for await (const page of session.exportPages!({ export: exportDoc(query), pageSize: 100 }, runContext())) {
+        expect(page.records).toHaveLength(100);
+        expect(page.records[0]).toEqual({ i: 1 });
+        break;
+      }
+      const [page] = await collect(session, exportDoc('SELECT id FROM orders WHERE id = 1'), 10);
+      expect(page!.records).toEqual([{ id: 1 }]);
+    });
+
     it('fails the export with the database message on a bad query', async () => {
       await expect(collect(session, exportDoc('SELECT nope FROM orders'), 10)).rejects.toThrow(/nope/);
     });

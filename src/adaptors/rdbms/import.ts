@@ -101,7 +101,10 @@ async function bulkWrite(
     ctx.signal.throwIfAborted();
     const columns = batch[0]!.columns;
     try {
-      await driver.transaction((tx) => driver.upsert(tx, table, columns, batch.map((b) => b.values), keys), { rollback });
+      const write = (runner: SqlRunner) => driver.upsert(runner, table, columns, batch.map((b) => b.values), keys);
+      // One statement is its own transaction; an explicit one is needed only to roll a preview back.
+      if (rollback) await driver.transaction(write, { rollback });
+      else await write(driver);
       for (const b of batch) outcomes[b.index] = { statusCode: 200, ...withId(idOf(records[b.index]!)) };
       continue;
     } catch (err) {

@@ -24,10 +24,12 @@ export async function* parseCsv(text: AsyncIterable<string>, o: CsvOptions = {},
     relax_column_count: !header,
     skip_empty_lines: true,
     info: true,
+    // Keeps the raw text of a skipped row, so the problem carries it as retry data.
+    raw: true,
     skip_records_with_error: true,
     on_skip: (err: CsvError | undefined, raw: string | undefined) => {
       const line = (err as { lines?: number } | undefined)?.lines;
-      skipped.push(problem(fileName, line, err?.message ?? 'unreadable row', raw));
+      skipped.push(problem(fileName, line, err?.message ?? 'unreadable row', raw?.replace(/\r?\n$/, '')));
       return undefined;
     },
   });

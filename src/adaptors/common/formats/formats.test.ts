@@ -50,6 +50,7 @@ describe('CSV', () => {
     const middle = await parse('id,name\n1,Ann\n2,Bob,extra\n3,Cy\n', { type: 'csv' });
     expect(middle.records.map((r) => r.id)).toEqual(['1', '3']);
     expect(middle.problems).toHaveLength(1);
+    expect(middle.problems[0]!.data).toBe('2,Bob,extra');
   });
 
   it('strips enclosing quotes when quoting is disabled', async () => {
