@@ -83,8 +83,9 @@ export interface AdaptorSession {
    * Optional. The engine calls it once after a run whose pages came from `exportPages(req)` has committed
    * (every page processed and its outcomes stored), with the same `req`. File exports move or delete the
    * files they read here. A run that fails, is canceled or is a preview never calls it, so the source data
-   * stays in place and the next run reads it again. Throws when the clean-up failed (the run's data is
-   * already committed; the engine records the error on the job).
+   * stays in place and the next run reads it again. Called on the same session, before `close()` (the
+   * file adaptors also accept it after `close()`: they reconnect). Throws when the clean-up failed (the
+   * run's data is already committed; the engine records the error on the job).
    */
   commitExport?(req: ExportRequest, ctx: RunContext): Promise<void>;
   /** Writes one page; returns exactly one outcome per record. Throws only when the whole page failed. */

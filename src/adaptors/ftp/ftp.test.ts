@@ -115,6 +115,17 @@ for (const protocol of protocols) {
       expect(await collect(session, doc)).toEqual([]);
     });
 
+    it('commits after close() too, reconnecting', async () => {
+      writeFileSync(join(root, 'in', 'late.csv'), 'id\n1\n');
+      const doc = csvExport();
+      const s = await ftpAdaptor.open(connection);
+      await collect(s, doc);
+      await s.close();
+      await s.commitExport!({ export: doc, pageSize: 20 }, ctx());
+      await s.close();
+      expect(readdirSync(join(root, 'in'))).toEqual([]);
+    });
+
     it('deletes read files on commit without a backup folder, and keeps them with skipDelete', async () => {
       writeFileSync(join(root, 'in', 'x.csv'), 'id\n1\n');
       const keep = csvExport({}, { type: 'csv', skipDelete: true });

@@ -85,6 +85,8 @@ describe('S3 adaptor against an S3-compatible server', () => {
 
     const next = await s3Adaptor.open(connection);
     expect((await collect(next, doc)).flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
+    // Also after close(): the session reconnects.
+    await next.close();
     await next.commitExport!({ export: doc, pageSize: 20 }, ctx());
     await next.close();
     expect(s3.keys('inbox')).not.toContain('runs/a b+c.json');
