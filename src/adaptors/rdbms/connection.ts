@@ -53,7 +53,7 @@ export function createDriver(connection: Doc): RdbmsDriver {
       return createPostgresDriver({ ...base, port: Number(block.port ?? 5432) });
     case 'mysql':
     case 'mariadb':
-      return createMysqlDriver({ ...base, port: Number(block.port ?? 3306) });
+      return createMysqlDriver({ ...base, port: Number(block.port ?? 3306) }, type === 'mariadb' ? 'MariaDB' : 'MySQL');
     default:
       throw new Error(`rdbms.type "${block.type}" is not supported (sqlite, postgresql, mysql, mariadb)`);
   }

@@ -5,8 +5,8 @@ import { ConnectError, errorMessage, jsonParam, valuesList, type QueryResult, ty
 import type { DriverOptions } from './connection.js';
 
 /** MySQL and MariaDB through mysql2; statements with values are server-side prepared (`execute`). */
-export function createMysqlDriver(o: DriverOptions): RdbmsDriver {
-  const description = `MySQL at ${o.host}:${o.port}`;
+export function createMysqlDriver(o: DriverOptions, product: 'MySQL' | 'MariaDB' = 'MySQL'): RdbmsDriver {
+  const description = `${product} at ${o.host}:${o.port}`;
   const pool: Pool = mysql.createPool({
     host: o.host,
     port: o.port,
