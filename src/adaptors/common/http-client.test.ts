@@ -100,6 +100,30 @@ describe('http client retries', () => {
   });
 });
 
+describe('http client redirects', () => {
+  it('follows redirects, dropping credentials on another origin', async () => {
+    const other = await serve((req, res) => json(res, 200, { auth: req.headers.authorization ?? null }));
+    const s = await serve((req, res) => {
+      if (req.url === '/old') {
+        res.writeHead(301, { location: '/new' });
+        return res.end();
+      }
+      if (req.url === '/away') {
+        res.writeHead(302, { location: `${other.url}/x` });
+        return res.end();
+      }
+      json(res, 200, { auth: req.headers.authorization ?? null });
+    });
+    const c = client();
+    const same = await c.request({ method: 'GET', url: `${s.url}/old`, headers: { authorization: 'Bearer t' } });
+    expect(JSON.parse(same.body.toString())).toEqual({ auth: 'Bearer t' });
+    const away = await c.request({ method: 'GET', url: `${s.url}/away`, headers: { authorization: 'Bearer t' } });
+    expect(JSON.parse(away.body.toString())).toEqual({ auth: null });
+    const raw = await client({ maxRedirections: 0 }).request({ method: 'GET', url: `${s.url}/old` });
+    expect(raw.status).toBe(301);
+  });
+});
+
 describe('http client limits', () => {
   it('rejects a response larger than the limit, declared or streamed', async () => {
     const big = 'x'.repeat(5000);

@@ -1,4 +1,4 @@
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, interceptors, request as undiciRequest, type Dispatcher } from 'undici';
 import type { Governor } from './governor.js';
 
 /**
@@ -31,6 +31,8 @@ export interface HttpClientOptions {
   /** Largest response body accepted (default 64 MiB). */
   maxResponseBytes?: number;
   retry?: RetryOptions;
+  /** Redirects followed (default 5; 0 = answer 3xx as is). Credentials are dropped across origins. */
+  maxRedirections?: number;
   /** Extra rate-limit recognition (a 200 with `{"error":"rate_limited"}`…); 429 is always one. */
   isRateLimited?: (res: HttpResponse) => boolean;
   /** Header carrying the wait (default `Retry-After`). */
@@ -127,6 +129,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 class HttpClientImpl implements HttpClient {
   readonly #opts: HttpClientOptions;
   readonly #agent: Agent;
+  readonly #dispatcher: Dispatcher;
   readonly #retry: Required<RetryOptions>;
 
   constructor(opts: HttpClientOptions) {
@@ -146,6 +149,8 @@ class HttpClientImpl implements HttpClient {
         ...(tls.pfx ? { pfx: tls.pfx } : {}),
       },
     });
+    const redirects = opts.maxRedirections ?? 5;
+    this.#dispatcher = redirects > 0 ? this.#agent.compose(interceptors.redirect({ maxRedirections: redirects })) : this.#agent;
     this.#retry = {
       maxAttempts: opts.retry?.maxAttempts ?? 4,
       maxRateLimitRetries: opts.retry?.maxRateLimitRetries ?? 10,
@@ -237,7 +242,7 @@ class HttpClientImpl implements HttpClient {
         headers: req.headers,
         body: req.body,
         signal,
-        dispatcher: this.#agent,
+        dispatcher: this.#dispatcher,
       });
       const limit = req.maxResponseBytes ?? this.#opts.maxResponseBytes ?? DEFAULT_MAX_BYTES;
       const body = await readBody(res, limit, method, req.url);

@@ -295,4 +295,13 @@ describe('export requests', () => {
     ).rejects.toThrow('job canceled');
     expect(seen.length).toBe(3);
   });
+
+  it('a cancel during a slow request ends the export with the cancel reason', async () => {
+    const { session } = await setup(() => {
+      // Never answers.
+    });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('job canceled')), 50);
+    await expect(run(session, { relativeURI: '/slow' }, { ctx: { signal: ac.signal } })).rejects.toThrow('job canceled');
+  });
 });

@@ -167,6 +167,7 @@ async function fetchPage(
   try {
     res = await session.send({ method: r.method, uri: url, headers, body: r.body, signal: ctx.signal, idempotent: true });
   } catch (err) {
+    throwIfAborted(ctx.signal);
     throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
   }
   const paging = http.paging;

@@ -59,6 +59,7 @@ export async function findMatches(
           idempotent: true,
         });
       } catch (err) {
+        if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : err;
         throw new Error(`lookup "${name}": ${(err as Error).message}`, { cause: err });
       }
       if (res.status === 404) return void (results[i] = []);
