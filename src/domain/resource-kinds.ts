@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { ErrorItem } from '../errors.js';
 import { adaptorForConnection, adaptorForExport, adaptorForImport } from '../adaptors/registry.js';
+import { validateMapping } from '../mapping/index.js';
 import { validateAgainst } from './validation.js';
 import { ConnectionSchema } from './schemas/connection.js';
 import { connectionlessExportTypes, ExportSchema } from './schemas/export.js';
@@ -102,10 +103,16 @@ export const importsKind: ResourceKind = {
   },
   check(doc) {
     const adaptor = adaptorForImport(String(doc.adaptorType));
-    return adaptor ? checkBlock(adaptor.schemas.import, doc, adaptor.blockName) : [];
+    const blockErrors = adaptor ? checkBlock(adaptor.schemas.import, doc, adaptor.blockName) : [];
+    return [...blockErrors, ...checkImportMapping(doc)];
   },
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: str(doc._connectionId), adaptor_type: str(doc.adaptorType) }),
 };
+
+/** The import's mapping and lookups must compile: each problem names the rule at fault (`mapping.fields[2].generate`). */
+function checkImportMapping(doc: DocBody): ErrorItem[] {
+  return validateMapping(doc.mapping as never, doc.lookups as never);
+}
 
 export const flowsKind: ResourceKind = {
   kind: 'flows',
