@@ -30,6 +30,10 @@ export interface TokenTable {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  /** `api` (a user's token) or `one_time` (minted for one extension call). */
+  kind: Generated<string>;
+  /** Auto-purge choice as the API names it (`1 hour` … `never`); `expires_at` holds its effect. */
+  auto_purge: string | null;
 }
 
 /** Every configurable resource (connection, export, import, flow, integration…) as one JSON document. */
@@ -128,6 +132,39 @@ export interface StateTable {
   updated_at: number;
 }
 
+/** One leaky bucket per account (API rate limit), shared by every process on PostgreSQL. */
+export interface RateBucketTable {
+  account_id: string;
+  tokens: number;
+  updated_at: number;
+  /** 1 when the last take succeeded: read back by the same atomic UPDATE … RETURNING. */
+  allowed: number;
+}
+
+/** Who changed what, when: documents before and after, secrets masked. */
+export interface AuditLogTable {
+  _id: string;
+  account_id: string;
+  user_id: string | null;
+  token_id: string | null;
+  source: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  before_doc: string | null;
+  after_doc: string | null;
+  created_at: number;
+}
+
+/** A part of a resource configured on its own route (`distributed`). */
+export interface ResourcePartTable {
+  account_id: string;
+  resource_id: string;
+  part: string;
+  doc: string;
+  last_modified: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -144,6 +181,9 @@ export interface Database {
   work_items: WorkItemTable;
   state: StateTable;
   meta: MetaTable;
+  rate_buckets: RateBucketTable;
+  audit_log: AuditLogTable;
+  resource_parts: ResourcePartTable;
 }
 
 // Kept for future auto-increment-free tables that want a generated column type.

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './001-initial.js';
+import * as api from './002-api.js';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const migrations: Record<string, Migration> = {
   '001-initial': initial,
+  '002-api': api,
 };
 
 export const migrationProvider: MigrationProvider = {
