@@ -7,6 +7,7 @@ import auth from './auth.js';
 import errorEnvelope from './error-envelope.js';
 import { flowRoutes } from './flows.js';
 import { jobRoutes } from './jobs.js';
+import { mappingPreviewRoutes } from './mapping-preview.js';
 import { resourceRoutes } from './resources.js';
 import { sampleDataRoutes } from './sample-data.js';
 import { tokenInfoRoutes } from './token-info.js';
@@ -51,6 +52,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }
   await app.register(flowRoutes, { services });
   await app.register(jobRoutes, { services });
+  await app.register(mappingPreviewRoutes, { services });
 
   // Public sample data for the demo.
   await app.register(sampleDataRoutes);

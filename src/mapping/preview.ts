@@ -1,7 +1,7 @@
 import { compileMapping } from './compile.js';
 import type { RecordError } from './errors.js';
 import type { LookupPort } from './lookups.js';
-import type { Mapping } from './schema.js';
+import type { Mapping, NamedLookupDefinition } from './schema.js';
 
 export interface PreviewResult {
   /** The mapped records, in input order, of the records that mapped without error. */
@@ -12,12 +12,17 @@ export interface PreviewResult {
 
 /**
  * Runs a mapping over sample data for `POST /v1/mappings/preview`. Lookups sit inside `mapping`
- * (object keyed by name or named array). `data` is a record or an array of records. Dynamic lookups
- * need `port`; without it they fail as record errors. Throws MappingValidationError (status 422,
- * `items`) for an invalid mapping.
+ * (object keyed by name or named array); an import's preview also passes its import-level `lookups[]`.
+ * `data` is a record or an array of records. Dynamic lookups need `port`; without it they fail as
+ * record errors. Throws MappingValidationError (status 422, `items`) for an invalid mapping.
  */
-export async function previewMapping(mapping: Mapping, data: unknown, port?: LookupPort): Promise<PreviewResult> {
-  const compiled = compileMapping(mapping);
+export async function previewMapping(
+  mapping: Mapping | null | undefined,
+  data: unknown,
+  port?: LookupPort,
+  importLookups?: readonly NamedLookupDefinition[] | null,
+): Promise<PreviewResult> {
+  const compiled = compileMapping(mapping, importLookups);
   const records = Array.isArray(data) ? data : [data];
   const outcomes = await compiled.mapPage(records, port);
   const result: PreviewResult = { data: [], errors: [] };
