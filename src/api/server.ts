@@ -4,7 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../domain/services.js';
 import type { Logger } from '../logger.js';
 import auth from './auth.js';
+import { connectionActionRoutes } from './connection-actions.js';
 import errorEnvelope from './error-envelope.js';
+import { exportInvokeRoutes } from './export-invoke.js';
 import { flowRoutes } from './flows.js';
 import { jobRoutes } from './jobs.js';
 import { mappingPreviewRoutes } from './mapping-preview.js';
@@ -53,6 +55,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(flowRoutes, { services });
   await app.register(jobRoutes, { services });
   await app.register(mappingPreviewRoutes, { services });
+  await app.register(connectionActionRoutes, { services });
+  await app.register(exportInvokeRoutes, { services });
 
   // Public sample data for the demo.
   await app.register(sampleDataRoutes);

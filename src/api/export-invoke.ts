@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import type { DataRecord, ExportProblem } from '../adaptors/adaptor.js';
+import { adaptorForExport } from '../adaptors/registry.js';
+import { connectionlessExportTypes } from '../domain/schemas/export.js';
+import type { Services } from '../domain/services.js';
+import { ApiError } from '../errors.js';
+import { apiRunContext, messageOf, withSession } from './adaptor-runs.js';
+import { IdParams } from './resources.js';
+
+const MAX_LIMIT = 1000;
+const DEFAULT_PAGE_SIZE = 20;
+
+interface InvokeAnswer {
+  data: DataRecord[];
+  errors: { code: string; message: string; source: string }[];
+}
+
+/** The record cap of an invoke: `limit` in the body or query (1–1000), else the export's page size. */
+function limitOf(body: unknown, query: unknown, pageSize: number): number {
+  const raw = (body as { limit?: unknown } | undefined)?.limit ?? (query as { limit?: unknown } | undefined)?.limit;
+  if (raw === undefined) return Math.min(pageSize, MAX_LIMIT);
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new ApiError('invalid_field', `limit must be an integer from 1 to ${MAX_LIMIT}.`, 'limit');
+  }
+  return n;
+}
+
+/**
+ * `POST /v1/exports/:id/invoke`: runs a saved export in test mode and answers its first page,
+ * `{data, errors}` (§4.3). Nothing is committed: file exports leave their files in place, delta
+ * exports keep their checkpoint. A failing export is 200 with `errors`, like a ping.
+ */
+export async function exportInvokeRoutes(app: FastifyInstance, options: { services: Services }) {
+  const { services } = options;
+
+  app.post('/v1/exports/:_id/invoke', { schema: { tags: ['exports'], params: IdParams } }, async (request, reply) => {
+    const { _id } = request.params as { _id: string };
+    const accountId = request.identity.accountId;
+    if (request.body !== undefined && request.body !== null && (typeof request.body !== 'object' || Array.isArray(request.body))) {
+      throw new ApiError('invalid_field', 'The body is optional; when sent it must be a JSON object ({limit}).', '(body)');
+    }
+    const exportDoc = await services.exports.getInternal(accountId, _id);
+    const type = String(exportDoc.adaptorType);
+    if (connectionlessExportTypes.includes(type)) {
+      throw new ApiError('invalid_field', `A ${type} receives its records; it has nothing to invoke.`, 'adaptorType');
+    }
+    const adaptor = adaptorForExport(type);
+    if (!adaptor) throw new ApiError('not_implemented', `Invoking ${type} exports is not supported yet.`);
+    const pageSize = typeof exportDoc.pageSize === 'number' ? exportDoc.pageSize : DEFAULT_PAGE_SIZE;
+    const limit = limitOf(request.body, request.query, pageSize);
+    const connection = await services.connections.getInternal(accountId, String(exportDoc._connectionId));
+    const ctx = apiRunContext(request, reply);
+    const answer: InvokeAnswer = { data: [], errors: [] };
+    const addProblems = (problems: ExportProblem[] | undefined) => {
+      for (const p of problems ?? []) answer.errors.push({ code: p.code, message: p.message, source: 'application' });
+    };
+    try {
+      await withSession(adaptor, connection, async (session) => {
+        if (!session.exportPages) throw new Error(`the ${adaptor.connectionType} adaptor cannot export records`);
+        // One page is the preview; leaving the loop closes the adaptor's generator (cursors, streams).
+        for await (const page of session.exportPages({ export: exportDoc, pageSize: Math.min(pageSize, limit), limit }, ctx)) {
+          answer.data.push(...page.records.slice(0, limit));
+          addProblems(page.problems);
+          if (page.records.length > 0 || answer.data.length >= limit) break;
+        }
+      });
+    } catch (err) {
+      answer.errors.push({ code: 'export_failed', message: `export ${_id}: ${messageOf(err)}`, source: 'connection' });
+    }
+    return answer;
+  });
+}
