@@ -6,7 +6,10 @@ const PURGE_AFTER_MS = 30 * 24 * 3600 * 1000;
 
 /** A job as the API shows it (§4.13). */
 export function jobToApi(row: JobRow): Record<string, unknown> {
-  const extra = JSON.parse(row.extra) as Record<string, unknown>;
+  // Engine bookkeeping (run window, retry progress) lives under `_`-prefixed keys other than link ids.
+  const extra = Object.fromEntries(
+    Object.entries(JSON.parse(row.extra) as Record<string, unknown>).filter(([k]) => k === '_expOrImpId' || !k.startsWith('_')),
+  );
   const out: Record<string, unknown> = {
     _id: row._id,
     type: row.type,

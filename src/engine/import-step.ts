@@ -1,101 +1,86 @@
-import type { Adaptor, AdaptorSession, DataRecord, Doc, RunContext } from '../adaptors/adaptor.js';
+import type { Adaptor, AdaptorSession, DataRecord, Doc, RecordOutcome, RunContext } from '../adaptors/adaptor.js';
 import { compileMapping, type CompiledMapping, type LookupPort } from '../mapping/index.js';
-import type { RecordFailure } from './record-errors.js';
-
-export interface StepResult {
-  /** Indexes (into the page) of records that succeeded or were ignored: they go on to later steps. */
-  passed: number[];
-  success: number;
-  ignored: number;
-  /** Records that failed (a record may carry several failures). */
-  failed: number;
-  failures: RecordFailure[];
-}
+import { noHooks, type PageHooks } from './hook-points.js';
+import type { ProcessorStep, RecordResult, StepOutput } from './processor-step.js';
+import { errorMessage } from './record-errors.js';
 
 /**
- * One import page processor: map the page, submit it, and turn the adaptor's per-record outcomes
- * into counts and failures. Every record ends as a success, an ignore or a failure; none is dropped.
+ * One import page processor: (preMap) → mapping with lookups → (postMap) → submit, then the adaptor's
+ * per-record outcomes become results. Every record ends as a success, an ignore or a failure.
  */
-export class ImportStep {
+export class ImportStep implements ProcessorStep {
   readonly importDoc: Doc;
   readonly #session: AdaptorSession;
   readonly #mapping: CompiledMapping;
+  readonly #hooks: PageHooks;
 
-  private constructor(importDoc: Doc, session: AdaptorSession, mapping: CompiledMapping) {
+  private constructor(importDoc: Doc, session: AdaptorSession, mapping: CompiledMapping, hooks: PageHooks) {
     this.importDoc = importDoc;
     this.#session = session;
     this.#mapping = mapping;
+    this.#hooks = hooks;
   }
 
-  static async open(importDoc: Doc, connection: Doc, adaptor: Adaptor): Promise<ImportStep> {
+  static async open(importDoc: Doc, connection: Doc, adaptor: Adaptor, hooks: PageHooks = noHooks): Promise<ImportStep> {
     const mapping = compileMapping(importDoc.mapping as never, importDoc.lookups as never);
     const session = await adaptor.open(connection);
     if (!session.importRecords) {
       await session.close();
       throw new Error(`the ${adaptor.connectionType} adaptor cannot import records`);
     }
-    return new ImportStep(importDoc, session, mapping);
+    return new ImportStep(importDoc, session, mapping, hooks);
   }
 
-  async processPage(records: DataRecord[], ctx: RunContext): Promise<StepResult> {
-    const result: StepResult = { passed: [], success: 0, ignored: 0, failed: 0, failures: [] };
+  async processPage(input: DataRecord[], ctx: RunContext, pageIndex: number): Promise<StepOutput> {
     const session = this.#session;
+    const results: RecordResult[] = new Array(input.length);
+    const records = await this.#hooks.preMap(this.importDoc._id, input);
     const port: LookupPort | undefined = session.lookup
       ? { lookup: (lookup, values) => session.lookup!({ import: this.importDoc, lookup: { ...lookup.definition }, values: [...values] }, ctx) }
       : undefined;
     const mapped = await this.#mapping.mapPage(records, port);
-    const toSubmit: DataRecord[] = [];
+    let toSubmit: DataRecord[] = [];
     const submittedIndex: number[] = [];
     mapped.forEach((m, i) => {
       if ('record' in m) {
         toSubmit.push(m.record as DataRecord);
         submittedIndex.push(i);
       } else {
-        result.failed++;
-        for (const e of m.errors) {
-          result.failures.push({ code: e.code, message: e.field ? `${e.field}: ${e.message}` : e.message, source: 'mapping', record: records[i] });
-        }
+        const errors = m.errors.map((e) => ({ code: e.code, message: e.field ? `${e.field}: ${e.message}` : e.message, source: 'mapping' }));
+        results[i] = { status: 'failed', response: { statusCode: 422, errors }, errors };
       }
     });
-    if (toSubmit.length === 0) return result;
+    toSubmit = await this.#hooks.postMap(this.importDoc._id, toSubmit);
+    const output: StepOutput = { results, ...(ctx.testMode ? { preview: toSubmit } : {}) };
+    if (toSubmit.length === 0) return output;
 
-    let outcomes;
+    let outcomes: RecordOutcome[];
     try {
-      outcomes = await session.importRecords!({ import: this.importDoc, records: toSubmit }, ctx);
+      outcomes = await session.importRecords!({ import: this.importDoc, records: toSubmit, pageIndex }, ctx);
     } catch (err) {
+      if (ctx.signal.aborted) throw err;
       // The whole page failed (the application is unreachable, say): every record keeps its retry data.
-      const message = err instanceof Error ? err.message : String(err);
-      result.failed += submittedIndex.length;
-      for (const i of submittedIndex) result.failures.push({ code: 'page_failed', message, source: 'connection', record: records[i] });
-      return result;
+      const errors = [{ code: 'page_failed', message: errorMessage(err), source: 'connection' }];
+      for (const i of submittedIndex) results[i] = { status: 'failed', response: { statusCode: 500, errors }, errors };
+      return output;
     }
     if (outcomes.length !== toSubmit.length) {
-      result.failed += submittedIndex.length;
-      for (const i of submittedIndex) {
-        result.failures.push({ code: 'internal_error', message: `the adaptor answered ${outcomes.length} outcomes for ${toSubmit.length} records`, source: 'internal', record: records[i] });
-      }
-      return result;
+      const errors = [{ code: 'internal_error', message: `the adaptor answered ${outcomes.length} outcomes for ${toSubmit.length} records`, source: 'internal' }];
+      for (const i of submittedIndex) results[i] = { status: 'failed', response: { statusCode: 500, errors }, errors };
+      return output;
     }
     outcomes.forEach((o, k) => {
       const i = submittedIndex[k]!;
       const ok = o.statusCode >= 200 && o.statusCode < 300;
-      if (ok && o.ignored) {
-        result.ignored++;
-        result.passed.push(i);
-      } else if (ok) {
-        result.success++;
-        result.passed.push(i);
-      } else {
-        result.failed++;
-      }
-      // A success may still carry errors (partial success): they are recorded but the record counts as a success.
-      const errors = o.errors ?? [];
-      if (!ok && errors.length === 0) errors.push({ code: String(o.statusCode), message: `the application answered ${o.statusCode}` });
-      for (const e of errors) {
-        result.failures.push({ code: e.code, message: e.message, source: e.source ?? 'application', record: records[i] });
-      }
+      const errors = (o.errors ?? []).map((e) => ({ code: e.code, message: e.message, source: e.source ?? 'application' }));
+      if (!ok && errors.length === 0) errors.push({ code: String(o.statusCode), message: `the application answered ${o.statusCode}`, source: 'application' });
+      results[i] = {
+        status: !ok ? 'failed' : o.ignored ? 'ignored' : 'success',
+        response: { statusCode: o.statusCode, id: o.id, ignored: o.ignored === true, errors, _json: o._json },
+        errors,
+      };
     });
-    return result;
+    return output;
   }
 
   async close() {

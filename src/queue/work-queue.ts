@@ -7,11 +7,21 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export type WorkItem = WorkItemTable;
 
-/** Lease length: a worker that stops heartbeating loses its item after this long. */
+/** Default lease: a worker that stops heartbeating loses its item after this long. */
 export const LEASE_MS = 30_000;
 
-/** Adds a work item; call inside the transaction that creates its job so neither exists without the other. */
-export async function enqueue(db: Db, item: { accountId: string; jobId: string; kind: string; payload: unknown; runAt?: number; maxAttempts?: number }) {
+/** PostgreSQL channel that wakes workers when an item is enqueued (NOTIFY is delivered at commit). */
+export const WORK_CHANNEL = 'integrator_work';
+
+/**
+ * Adds a work item. Call inside the transaction that creates its job so neither exists without the
+ * other. On PostgreSQL pass `dialect` to NOTIFY listening workers when the transaction commits.
+ */
+export async function enqueue(
+  db: Db,
+  item: { accountId: string; jobId: string; kind: string; payload: unknown; runAt?: number; maxAttempts?: number },
+  dialect?: Dialect,
+) {
   const now = Date.now();
   const row: WorkItemTable = {
     _id: newId(),
@@ -28,6 +38,7 @@ export async function enqueue(db: Db, item: { accountId: string; jobId: string; 
     created_at: now,
   };
   await db.insertInto('work_items').values(row).execute();
+  if (dialect === 'postgres') await sql`SELECT pg_notify(${WORK_CHANNEL}, ${row._id})`.execute(db);
   return row;
 }
 
@@ -35,8 +46,8 @@ export async function enqueue(db: Db, item: { accountId: string; jobId: string; 
  * Claims up to `n` due items for `workerId`. SQLite has one writer, so a plain UPDATE … RETURNING is
  * atomic; PostgreSQL uses FOR UPDATE SKIP LOCKED so concurrent workers never claim the same item.
  */
-export async function claim(db: Kysely<Database>, dialect: Dialect, workerId: string, n: number, now = Date.now()): Promise<WorkItem[]> {
-  const lockedUntil = now + LEASE_MS;
+export async function claim(db: Kysely<Database>, dialect: Dialect, workerId: string, n: number, now = Date.now(), leaseMs = LEASE_MS): Promise<WorkItem[]> {
+  const lockedUntil = now + leaseMs;
   if (dialect === 'postgres') {
     const result = await sql<WorkItem>`
       UPDATE work_items SET status = 'running', locked_by = ${workerId}, locked_until = ${lockedUntil}, attempts = attempts + 1
@@ -58,11 +69,11 @@ export async function claim(db: Kysely<Database>, dialect: Dialect, workerId: st
 }
 
 /** Extends the lease of items this worker still holds. */
-export async function heartbeat(db: Db, workerId: string, ids: string[], now = Date.now()) {
+export async function heartbeat(db: Db, workerId: string, ids: string[], now = Date.now(), leaseMs = LEASE_MS) {
   if (ids.length === 0) return;
   await db
     .updateTable('work_items')
-    .set({ locked_until: now + LEASE_MS })
+    .set({ locked_until: now + leaseMs })
     .where('locked_by', '=', workerId)
     .where('_id', 'in', ids)
     .where('status', '=', 'running')
@@ -71,6 +82,24 @@ export async function heartbeat(db: Db, workerId: string, ids: string[], now = D
 
 export async function complete(db: Db, id: string) {
   await db.updateTable('work_items').set({ status: 'done', locked_until: null }).where('_id', '=', id).execute();
+}
+
+/**
+ * Puts a claimed item back in the queue. `countAttempt: false` when the item only waited (its flow was
+ * busy) or its process shut down cleanly: those claims do not use up attempts.
+ */
+export async function requeue(db: Db, id: string, runAt: number, options: { countAttempt: boolean }) {
+  await db
+    .updateTable('work_items')
+    .set({
+      status: 'queued',
+      run_at: runAt,
+      locked_by: null,
+      locked_until: null,
+      ...(options.countAttempt ? {} : { attempts: sql`CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END` }),
+    })
+    .where('_id', '=', id)
+    .execute();
 }
 
 /** Items whose worker vanished (lease expired while running). */

@@ -170,6 +170,43 @@ export interface MetaTable {
   value: string;
 }
 
+/** Engine: a page of records stored between flow steps (migration 003). */
+export interface PageTable {
+  _id: string;
+  account_id: string;
+  job_id: string;
+  generator_index: number;
+  page_index: number;
+  /** Index of the page processor the page goes to next (= processors.length when done). */
+  next_step: number;
+  /** JSON array of records as they enter `next_step`. */
+  records: string;
+  created_at: number;
+}
+
+/** Engine: the running job of a flow (one at most). */
+export interface FlowLockTable {
+  flow_id: string;
+  job_id: string;
+  locked_at: number;
+}
+
+/** Engine: a schedule slot already turned into a job. */
+export interface ScheduleSlotTable {
+  flow_id: string;
+  slot_at: number;
+  job_id: string;
+}
+
+/** Engine: delta checkpoint per flow page generator. */
+export interface DeltaCursorTable {
+  account_id: string;
+  flow_id: string;
+  export_id: string;
+  last_export_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountTable;
   users: UserTable;
@@ -184,6 +221,10 @@ export interface Database {
   rate_buckets: RateBucketTable;
   audit_log: AuditLogTable;
   resource_parts: ResourcePartTable;
+  pages: PageTable;
+  flow_locks: FlowLockTable;
+  schedule_slots: ScheduleSlotTable;
+  delta_cursors: DeltaCursorTable;
 }
 
 // Kept for future auto-increment-free tables that want a generated column type.

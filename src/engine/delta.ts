@@ -1,0 +1,44 @@
+import type { Doc } from '../adaptors/adaptor.js';
+import type { Kysely, Transaction } from 'kysely';
+import { deltaCursors, setDeltaCursor } from '../store/delta-cursors.js';
+import type { Database } from '../store/tables.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The delta window of one run, fixed when it first starts so a resumed run reads the same window. */
+export interface RunWindow {
+  currentExportDateTime: string;
+  /** Per page generator export: its lower bound, absent on a first run without `delta.startDate`. */
+  lastExportDateTime: Record<string, string>;
+}
+
+/**
+ * lastExportDateTime = the generator's checkpoint − `delta.lagOffset` ms, else `delta.startDate`;
+ * a run body `{export:{startDate, endDate}}` overrides both bounds (spec §5.3).
+ */
+export async function computeRunWindow(
+  db: Db,
+  accountId: string,
+  flowId: string,
+  exportsById: Map<string, Doc>,
+  override: { startDate?: string; endDate?: string },
+  now: number,
+): Promise<RunWindow> {
+  const cursors = new Map((await deltaCursors(db, accountId, flowId)).map((c) => [c.export_id, c.last_export_at]));
+  const last: Record<string, string> = {};
+  for (const [exportId, exp] of exportsById) {
+    const delta = (exp.delta ?? {}) as { startDate?: string; lagOffset?: number };
+    const cursor = cursors.get(exportId);
+    if (override.startDate) last[exportId] = new Date(override.startDate).toISOString();
+    else if (cursor !== undefined) last[exportId] = new Date(cursor - (Number(delta.lagOffset) || 0)).toISOString();
+    else if (delta.startDate && !Number.isNaN(Date.parse(delta.startDate))) last[exportId] = new Date(delta.startDate).toISOString();
+  }
+  const current = override.endDate ? new Date(override.endDate).toISOString() : new Date(now).toISOString();
+  return { currentExportDateTime: current, lastExportDateTime: last };
+}
+
+/** After a committed run: every generator's checkpoint becomes the run's upper bound. */
+export async function advanceCursors(db: Db, accountId: string, flowId: string, exportIds: string[], window: RunWindow) {
+  const at = Date.parse(window.currentExportDateTime);
+  for (const exportId of exportIds) await setDeltaCursor(db, accountId, flowId, exportId, at);
+}
