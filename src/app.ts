@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { useSharedGovernors } from './adaptors/common/shared-governor.js';
 import { buildServer } from './api/server.js';
 import type { Config } from './config.js';
 import { ensureOwner, type Owner } from './domain/owner.js';
@@ -8,6 +9,7 @@ import { loadSecretBox } from './domain/secrets.js';
 import { createServices, type Services } from './domain/services.js';
 import { Worker } from './engine/worker.js';
 import { createLogger, type Logger } from './logger.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { migrateToLatest, openStore, sqliteFileIn } from './store/database.js';
 
 export interface Integrator {
@@ -15,6 +17,8 @@ export interface Integrator {
   services: Services;
   server: FastifyInstance;
   worker: Worker | undefined;
+  /** Queues scheduled flow runs; runs wherever a worker runs. */
+  scheduler: Scheduler | undefined;
   owner: Owner;
   log: Logger;
   /** The URL the server listens on (after `listen`). */
@@ -33,6 +37,8 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
     await store.close();
     throw err;
   }
+  // On PostgreSQL, connection limits (rate, concurrency) hold across every process sharing the database.
+  const closeGovernors = store.dialect === 'postgres' && store.url ? useSharedGovernors(store.url) : undefined;
   const box = loadSecretBox({ key: config.encryptionKey, dataDir: config.dataDir });
   const services = createServices(store, box);
   const owner = await ensureOwner(store, { dataDir: config.dataDir, initialToken: config.initialApiToken });
@@ -49,9 +55,11 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
   let worker: Worker | undefined;
   if (config.worker) {
     // Embedded SQLite means this is the only process: anything left running was interrupted.
-    worker = new Worker(services, log, { embedded: store.dialect === 'sqlite' });
+    worker = new Worker(services, log, { embedded: store.dialect === 'sqlite', leaseMs: config.workLeaseMs });
     await worker.start();
   }
+  const scheduler = config.worker ? new Scheduler(services, log) : undefined;
+  scheduler?.start();
 
   let closed = false;
   return {
@@ -59,14 +67,17 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
     services,
     server,
     worker,
+    scheduler,
     owner,
     log,
     url,
     async close() {
       if (closed) return;
       closed = true;
+      scheduler?.stop();
       await worker?.stop();
       await server.close();
+      await closeGovernors?.();
       await store.close();
     },
   };

@@ -2,7 +2,8 @@
  * Per-connection request governor: at most `concurrency` requests in flight, and request starts spaced by
  * at least `minIntervalMs` (200 ms = at most 5 requests per second). One governor per connection `_id`,
  * shared by every flow and session in the process (`governorFor`), so two flows reading the same
- * connection together stay within its limits.
+ * connection together stay within its limits. On PostgreSQL the server installs governors whose state
+ * lives in the database (`shared-governor.ts`), so the limits hold across every worker process too.
  *
  * @example
  * const release = await governorFor(conn._id, { concurrency: 5, minIntervalMs: 200 }).acquire(signal);
@@ -135,7 +136,7 @@ class GovernorImpl implements Governor {
   }
 }
 
-function positive(n: number | undefined): number | undefined {
+export function positive(n: number | undefined): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
@@ -146,6 +147,20 @@ export function createGovernor(limits: GovernorLimits = {}): Governor {
 
 const shared = new Map<string, Governor>();
 
+/** Makes the governor of a connection; the default keeps its state in this process. */
+export type GovernorFactory = (key: string, limits: GovernorLimits) => Governor;
+let factory: GovernorFactory = (_key, limits) => new GovernorImpl(limits);
+
+/**
+ * Replaces how connection governors are made (`undefined` restores the in-process default), e.g. with
+ * governors whose state lives in PostgreSQL so every worker process shares it (`shared-governor.ts`).
+ * Governors made before are forgotten.
+ */
+export function useGovernorFactory(next: GovernorFactory | undefined): void {
+  factory = next ?? ((_key, limits) => new GovernorImpl(limits));
+  shared.clear();
+}
+
 /**
  * The process-wide governor of a connection. The latest limits win, so an edited connection takes effect
  * at its next session.
@@ -153,7 +168,7 @@ const shared = new Map<string, Governor>();
 export function governorFor(key: string, limits: GovernorLimits): Governor {
   let g = shared.get(key);
   if (!g) {
-    g = new GovernorImpl(limits);
+    g = factory(key, limits);
     shared.set(key, g);
   } else if (g.limits.concurrency !== positive(limits.concurrency) || g.limits.minIntervalMs !== positive(limits.minIntervalMs)) {
     g.setLimits(limits);
