@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   /** Run a worker inside `serve`. */
   worker: boolean;
+  /** Work item lease in ms: how soon another process resumes the runs of a process that died. */
+  workLeaseMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -35,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimitBytes: overrides.bodyLimitBytes ?? intFrom(env.INTEGRATOR_BODY_LIMIT, 5 * 1024 * 1024, 'INTEGRATOR_BODY_LIMIT'),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'warn',
     worker: overrides.worker ?? env.INTEGRATOR_WORKER !== '0',
+    workLeaseMs: overrides.workLeaseMs ?? intFrom(env.INTEGRATOR_WORK_LEASE_MS, 30_000, 'INTEGRATOR_WORK_LEASE_MS'),
   };
 }
 

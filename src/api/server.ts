@@ -7,11 +7,13 @@ import auth from './auth.js';
 import { connectionActionRoutes } from './connection-actions.js';
 import errorEnvelope from './error-envelope.js';
 import { exportInvokeRoutes } from './export-invoke.js';
+import { flowErrorRoutes } from './flow-errors.js';
 import { flowRoutes } from './flows.js';
 import { jobRoutes } from './jobs.js';
 import { mappingPreviewRoutes } from './mapping-preview.js';
 import { resourceRoutes } from './resources.js';
 import { sampleDataRoutes } from './sample-data.js';
+import { stateRoutes } from './state.js';
 import { tokenInfoRoutes } from './token-info.js';
 
 export interface ServerOptions {
@@ -54,6 +56,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }
   await app.register(flowRoutes, { services });
   await app.register(jobRoutes, { services });
+  await app.register(flowErrorRoutes, { services });
+  await app.register(stateRoutes, { services });
   await app.register(mappingPreviewRoutes, { services });
   await app.register(connectionActionRoutes, { services });
   await app.register(exportInvokeRoutes, { services });

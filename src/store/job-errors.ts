@@ -107,6 +107,7 @@ export async function findByRetryDataKey(db: Db, accountId: string, flowId: stri
     .executeTakeFirst();
 }
 
-export async function updateRetryData(db: Db, id: string, retryData: string) {
-  await db.updateTable('job_errors').set({ retry_data: retryData }).where('_id', '=', id).execute();
+/** Replaces the retry data of a failed record (all its errors share it). */
+export async function updateRetryData(db: Db, accountId: string, retryDataKey: string, retryData: string) {
+  await db.updateTable('job_errors').set({ retry_data: retryData }).where('account_id', '=', accountId).where('retry_data_key', '=', retryDataKey).execute();
 }

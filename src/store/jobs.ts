@@ -78,11 +78,19 @@ export async function addToCounters(db: Db, id: string, delta: Counters) {
 
 export interface JobListFilter {
   accountId: string;
+  jobId?: string;
+  flowIds?: string[];
+  /** null: standalone flows (no integration). */
+  integrationId?: string | null;
+  retryOfJobId?: string;
+  /** `num_success: {gte: 1}` and the like. */
+  ranges?: Partial<Record<CounterColumn, { gte?: number; lte?: number }>>;
+  /** Leave out runs that moved no record. */
+  hideEmpty?: boolean;
   flowId?: string;
   flowJobId?: string;
   exportId?: string;
   importId?: string;
-  integrationId?: string;
   types?: string[];
   statuses?: string[];
   createdAtGte?: number;
@@ -96,7 +104,16 @@ export async function listJobs(db: Db, f: JobListFilter) {
   if (f.flowJobId) q = q.where('flow_job_id', '=', f.flowJobId);
   if (f.exportId) q = q.where('export_id', '=', f.exportId);
   if (f.importId) q = q.where('import_id', '=', f.importId);
-  if (f.integrationId) q = q.where('integration_id', '=', f.integrationId);
+  if (f.integrationId === null) q = q.where('integration_id', 'is', null);
+  else if (f.integrationId) q = q.where('integration_id', '=', f.integrationId);
+  if (f.jobId) q = q.where('_id', '=', f.jobId);
+  if (f.flowIds?.length) q = q.where('flow_id', 'in', f.flowIds);
+  if (f.retryOfJobId) q = q.where('retry_of_job_id', '=', f.retryOfJobId);
+  for (const [column, range] of Object.entries(f.ranges ?? {}) as [CounterColumn, { gte?: number; lte?: number }][]) {
+    if (range.gte !== undefined) q = q.where(column, '>=', range.gte);
+    if (range.lte !== undefined) q = q.where(column, '<=', range.lte);
+  }
+  if (f.hideEmpty) q = q.where((eb) => eb.or([eb('num_export', '>', 0), eb('num_success', '>', 0), eb('num_error', '>', 0), eb('num_ignore', '>', 0)]));
   if (f.types?.length) q = q.where('type', 'in', f.types);
   if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
   if (f.createdAtGte !== undefined) q = q.where('created_at', '>=', f.createdAtGte);
