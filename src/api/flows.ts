@@ -45,13 +45,14 @@ export async function flowRoutes(app: FastifyInstance, options: { services: Serv
   });
 
   // Test mode: a few records through the whole flow; imports only say what they would write.
-  app.post('/v1/flows/:_id/test', { schema: { tags, params: IdParams } }, async (request) => {
+  app.post('/v1/flows/:_id/test', { schema: { tags, params: IdParams } }, async (request, reply) => {
     const { _id } = request.params as { _id: string };
     const body = (request.body ?? {}) as Record<string, unknown>;
     const limit = body.limit === undefined ? 10 : Number(body.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError('invalid_field', 'limit must be an integer from 1 to 100.', 'limit');
     const abort = new AbortController();
-    request.raw.once('close', () => request.raw.destroyed && abort.abort());
+    // The client went away before the answer: stop reading.
+    reply.raw.once('close', () => !reply.raw.writableEnded && abort.abort());
     return testFlowRun(services, request.identity.accountId, _id, { limit, log: request.log as unknown as Logger, signal: abort.signal });
   });
 
