@@ -23,6 +23,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export function openStore(options: { databaseUrl?: string; sqliteFile?: string }): Store {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle client's error (the server restarting, or terminating it while the pool closes) is re-emitted
+    // on the pool; without a listener it would crash the process. The next query simply opens a new client.
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', url: options.databaseUrl, close: () => db.destroy() };
   }
