@@ -61,7 +61,7 @@ export async function runPageThroughSteps(
       if (r.status !== 'failed' || plan.proceedOnFailure) going.push(applyResponseMapping(record, r.response, plan.responseMapping));
     });
     counts.num_open_error = failures.reduce((n, f) => n + Math.max(1, f.errors.length), 0);
-    if (plan.responseMapping) going = await hooks.postResponseMap(plan.stepId, going);
+    going = await hooks.postResponseMap(plan.stepId, going);
     const done = k === processors.length - 1 || going.length === 0;
     await sink({ processor, counts, failures, next: { step: k + 1, records: going }, done, output, input: current });
     if (done) return;
