@@ -9,7 +9,6 @@ const hasPostgres = await requireService('PostgreSQL', probePostgres);
 /** No one-second window (less a few ms of loopback jitter) holds more than `max` request starts. */
 function expectAtMostPerSecond(times: number[], max: number) {
   const sorted = [...times].sort((a, b) => a - b);
-  if (process.env.DEBUG_GOVERNOR) console.log(sorted.map((t, i) => (i ? Math.round(t - sorted[i - 1]!) : 0)).join(' '));
   for (const start of sorted) expect(sorted.filter((t) => t >= start && t < start + 990).length).toBeLessThanOrEqual(max);
 }
 
