@@ -16,6 +16,8 @@ export const errorCatalogue = {
   invalid_field: { status: 422, message: 'A field has an invalid value.' },
   missing_required_field: { status: 422, message: 'A required field is missing.' },
   flow_disabled: { status: 422, message: 'The flow is disabled.' },
+  invalid_user: { status: 422, message: 'We were not able to find any user with the provided email address.' },
+  not_retrievable: { status: 422, message: 'Tokens are stored only as hashes and cannot be shown again.' },
   still_referenced: { status: 422, message: 'The resource is still used by another resource.' },
   not_implemented: { status: 501, message: 'Not implemented yet.' },
   internal_error: { status: 500, message: 'Internal server error.' },

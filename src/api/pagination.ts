@@ -24,7 +24,12 @@ export function pagingFrom(query: Record<string, unknown>): Paging {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new ApiError('invalid_query', `limit must be an integer from 1 to ${MAX_LIMIT}.`, 'limit');
   }
-  return { limit, ...(query.after ? { after: String(query.after) } : {}), ...(query.skip ? { skip: Number(query.skip) } : {}) };
+  if (query.after !== undefined && !/^[0-9a-f]{24}$/.test(String(query.after))) {
+    throw new ApiError('invalid_query', 'after must be the 24-character id of the last row of the previous page.', 'after');
+  }
+  const skip = query.skip === undefined ? 0 : Number(query.skip);
+  if (!Number.isInteger(skip) || skip < 0) throw new ApiError('invalid_query', 'skip must be a non-negative integer.', 'skip');
+  return { limit, ...(query.after ? { after: String(query.after) } : {}), ...(skip ? { skip } : {}) };
 }
 
 /**

@@ -1,62 +1,114 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ResourceService } from '../domain/resource-service.js';
+import { listScope } from '../domain/token-scope.js';
+import { notFound } from '../errors.js';
+import type { ResourceRow } from '../store/resources.js';
+import { actorOf, assertMayWrite, assertReaches } from './access.js';
+import { filtersFrom, project, projectionFrom } from './list-query.js';
+import { ErrorEnvelope, IdParams, stored } from './openapi-schemas.js';
 import { ListQuery, pagingFrom, sendPage } from './pagination.js';
 
-export const IdParams = Type.Object({ _id: Type.String({ pattern: '^[0-9a-f]{24}$' }) });
+export { IdParams };
 
-/** Query parameters that filter a list by equality, mapped to promoted columns. */
-const filters = {
-  name: 'name',
-  _integrationId: 'integration_id',
-  _connectionId: 'connection_id',
-  _connectorId: 'connector_id',
-  adaptorType: 'adaptor_type',
-} as const;
+const JsonPatch = Type.Array(
+  Type.Object({
+    op: Type.Union(['add', 'remove', 'replace', 'test', 'move', 'copy'].map((o) => Type.Literal(o))),
+    path: Type.String(),
+    value: Type.Optional(Type.Unknown()),
+    from: Type.Optional(Type.String()),
+  }),
+  { title: 'JsonPatch' },
+);
+
+/**
+ * One stored row as JSON text without parsing it: `{"_id":…, <doc fields>, "createdAt":…, "lastModified":…}`.
+ * Only for kinds without secrets (their answers need masking).
+ */
+export function rowJson(row: ResourceRow): string {
+  const inner = row.doc.length > 2 ? `${row.doc.slice(1, -1)},` : '';
+  return `{"_id":"${row._id}",${inner}"createdAt":"${new Date(row.created_at).toISOString()}","lastModified":"${new Date(row.last_modified).toISOString()}"}`;
+}
 
 /**
  * The standard routes of one resource family: list, get, create, replace (PUT), patch (JSON Patch),
- * delete. Handlers stay thin; the service validates, checks references and scopes by account.
+ * delete. Handlers stay thin; the service validates, checks references and scopes by account; the
+ * token's scope is checked here (403), another account's id is simply not found (404).
  */
 export async function resourceRoutes(app: FastifyInstance, options: { service: ResourceService }) {
   const { service } = options;
-  const base = `/v1/${service.kind.kind}`;
-  const tags = [service.kind.kind];
+  const kind = service.kind;
+  const tags = [kind.path];
+  const Doc = stored(kind.schema);
+  const paramsSchema = { params: IdParams };
+  const raw = !kind.hasSecrets;
+  const isPath = (p: string) => [kind.path, ...(kind.aliases ?? [])].map((s) => `/v1/${s}${p}`);
 
-  app.get(base, { schema: { tags, querystring: ListQuery } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const where: Record<string, string> = {};
-    for (const [param, column] of Object.entries(filters)) {
-      if (typeof query[param] === 'string') where[column] = query[param] as string;
-    }
-    const paging = pagingFrom(query);
-    return sendPage(request, reply, paging, (limit) => service.list(request.identity.accountId, { ...paging, limit, where }));
-  });
+  // Route schemas document; the domain validates (field-level 422s, nothing coerced or silently dropped),
+  // and a malformed id in a path is a 404 like any unknown id.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  app.get(`${base}/:_id`, { schema: { tags, params: IdParams } }, async (request) => {
+  const sendDoc = (reply: FastifyReply, row: ResourceRow) => {
+    if (!raw) return service.toApi(row);
+    reply.type('application/json');
+    return rowJson(row);
+  };
+
+  const loadRow = async (request: FastifyRequest) => {
     const { _id } = request.params as { _id: string };
-    return service.get(request.identity.accountId, _id);
-  });
+    if (!/^[0-9a-f]{24}$/.test(_id)) throw notFound(kind.label, _id);
+    const row = await service.row(request.identity.accountId, _id);
+    assertReaches(request, row, kind.label);
+    return row;
+  };
 
-  app.post(base, { schema: { tags } }, async (request, reply) => {
-    reply.status(201);
-    return service.create(request.identity.accountId, request.body);
-  });
+  for (const base of isPath('')) {
+    const hide = base !== `/v1/${kind.path}`;
+    app.get(base, { schema: { tags, hide, summary: `List ${kind.path}`, querystring: ListQuery, response: { 200: Type.Array(Doc), '4xx': ErrorEnvelope } } }, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const paging = pagingFrom(query);
+      const projection = projectionFrom(query);
+      const filters = filtersFrom(query);
+      const scope = listScope(request.scope, kind.kind);
+      const rows = await sendPage(request, reply, paging, (limit) =>
+        service.listRows(request.identity.accountId, { ...paging, limit, filters, ...(scope ? { scope } : {}) }),
+      );
+      if (projection) return rows.map((r) => project(service.toApi(r), projection));
+      if (!raw) return rows.map((r) => service.toApi(r));
+      reply.type('application/json');
+      return `[${rows.map(rowJson).join(',')}]`;
+    });
 
-  app.put(`${base}/:_id`, { schema: { tags, params: IdParams } }, async (request) => {
-    const { _id } = request.params as { _id: string };
-    return service.replace(request.identity.accountId, _id, request.body);
-  });
+    app.post(base, { schema: { tags, hide, summary: `Create a ${kind.label}`, body: kind.schema, response: { 201: Doc, '4xx': ErrorEnvelope } } }, async (request, reply) => {
+      assertMayWrite(request, request.body, kind.kind, kind.label);
+      const created = await service.create(actorOf(request), request.body);
+      reply.status(201);
+      return created;
+    });
 
-  app.patch(`${base}/:_id`, { schema: { tags, params: IdParams } }, async (request, reply) => {
-    const { _id } = request.params as { _id: string };
-    await service.patch(request.identity.accountId, _id, request.body);
-    reply.status(204).send();
-  });
+    app.get(`${base}/:_id`, { schema: { tags, hide, summary: `Get a ${kind.label}`, ...paramsSchema, response: { 200: Doc, '4xx': ErrorEnvelope } } }, async (request, reply) =>
+      sendDoc(reply, await loadRow(request)),
+    );
 
-  app.delete(`${base}/:_id`, { schema: { tags, params: IdParams } }, async (request, reply) => {
-    const { _id } = request.params as { _id: string };
-    await service.remove(request.identity.accountId, _id);
-    reply.status(204).send();
-  });
+    app.put(`${base}/:_id`, { schema: { tags, hide, summary: `Replace a ${kind.label}`, ...paramsSchema, body: kind.schema, response: { 200: Doc, '4xx': ErrorEnvelope } } }, async (request) => {
+      const row = await loadRow(request);
+      assertMayWrite(request, request.body, kind.kind, kind.label, row._id);
+      return service.replace(actorOf(request), row._id, request.body);
+    });
+
+    app.patch(`${base}/:_id`, { schema: { tags, hide, summary: `Patch a ${kind.label} (JSON Patch)`, ...paramsSchema, body: JsonPatch, response: { '4xx': ErrorEnvelope } } }, async (request, reply) => {
+      const row = await loadRow(request);
+      assertMayWrite(request, JSON.parse(row.doc), kind.kind, kind.label, row._id);
+      await service.patch(actorOf(request), row._id, request.body);
+      reply.status(204).send();
+    });
+
+    app.delete(`${base}/:_id`, { schema: { tags, hide, summary: `Delete a ${kind.label}`, ...paramsSchema, response: { '4xx': ErrorEnvelope } } }, async (request, reply) => {
+      const row = await loadRow(request);
+      assertMayWrite(request, JSON.parse(row.doc), kind.kind, kind.label, row._id);
+      await service.remove(actorOf(request), row._id);
+      reply.status(204).send();
+    });
+  }
 }

@@ -51,7 +51,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   // /v1 families.
   await app.register(tokenInfoRoutes);
-  for (const service of [services.connections, services.exports, services.imports, services.flows, services.integrations]) {
+  for (const service of [
+    services.connections, services.exports, services.imports, services.flows, services.integrations,
+    services.connectors, services.iClients, services.templates, services.scripts, services.stacks,
+  ]) {
     await app.register(resourceRoutes, { service });
   }
   await app.register(flowRoutes, { services });

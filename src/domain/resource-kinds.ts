@@ -2,12 +2,20 @@ import type { TSchema } from 'typebox';
 import type { ErrorItem } from '../errors.js';
 import { adaptorForConnection, adaptorForExport, adaptorForImport } from '../adaptors/registry.js';
 import { validateMapping } from '../mapping/index.js';
+import type { Store } from '../store/database.js';
 import { validateAgainst } from './validation.js';
 import { ConnectionSchema } from './schemas/connection.js';
+import { ConnectorSchema } from './schemas/connector.js';
 import { connectionlessExportTypes, ExportSchema } from './schemas/export.js';
-import { ImportSchema } from './schemas/import.js';
+import { IClientSchema } from './schemas/iclient.js';
+import { connectionlessImportTypes, ImportSchema } from './schemas/import.js';
 import { FlowSchema } from './schemas/flow.js';
 import { IntegrationSchema } from './schemas/integration.js';
+import { LicenseSchema } from './schemas/license.js';
+import { ScriptSchema } from './schemas/script.js';
+import { StackSchema } from './schemas/stack.js';
+import { TemplateSchema } from './schemas/template.js';
+import { licenseBeforeSave, stackBeforeSave } from './kind-rules.js';
 
 type DocBody = Record<string, unknown>;
 
@@ -18,29 +26,63 @@ export interface Reference {
   id: string;
 }
 
+/** What a kind's `beforeSave` gets: the validated document (it may change it) and, on replace, the stored one. */
+export interface SaveContext {
+  store: Store;
+  accountId: string;
+  doc: DocBody;
+  /** The stored document (secrets sealed) on replace; absent on create. */
+  stored?: DocBody;
+}
+
 /** What differs between resource families; the CRUD service does the rest. */
 export interface ResourceKind {
-  /** Collection name, as in `/v1/<kind>`. */
+  /** Collection name as stored, lower case (`iclients`). */
   kind: string;
+  /** Path segment as the reference spells it (`iClients`); routes are case-insensitive anyway. */
+  path: string;
+  /** Other path segments routed to the same collection (`template` for `templates`). */
+  aliases?: string[];
   /** Singular, for messages ("Export 5f… not found"). */
   label: string;
   schema: TSchema;
-  /** Connections (and a few others) hold secrets: encrypted at rest, masked in answers. */
+  /** Holds secrets: encrypted at rest, masked in answers. */
   hasSecrets?: boolean;
   /** Prefix of `apiIdentifier` for exports (`e`) and imports (`i`). */
   apiIdentifierPrefix?: string;
+  /** Read-only fields of this kind, ignored when sent in a body (besides the common ones). */
+  readOnly?: string[];
   references(doc: DocBody): Reference[];
   /** Checks beyond the schema (adaptor blocks, shapes that JSON Schema says badly). */
   check?(doc: DocBody): ErrorItem[];
+  /** Checks that read the store, and server-set fields (a license's user, a stack's system token). */
+  beforeSave?(ctx: SaveContext): Promise<ErrorItem[]>;
   /** Values of promoted columns. */
   promote(doc: DocBody): { connection_id?: string; integration_id?: string; connector_id?: string; adaptor_type?: string };
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+/** Foreign keys that may sit anywhere in a document (hooks, blocks): `_scriptId`, `_stackId`, `_iClientId`. */
+const nestedRefKinds: Record<string, string> = { _scriptId: 'scripts', _stackId: 'stacks', _iClientId: 'iclients' };
+
+function nestedRefs(doc: unknown, path: string, out: Reference[], depth = 0): void {
+  if (depth > 12 || doc === null || typeof doc !== 'object') return;
+  if (Array.isArray(doc)) {
+    doc.forEach((v, i) => nestedRefs(v, `${path}[${i}]`, out, depth + 1));
+    return;
+  }
+  for (const [k, v] of Object.entries(doc)) {
+    const field = path ? `${path}.${k}` : k;
+    if (nestedRefKinds[k] && typeof v === 'string') out.push({ field, kind: nestedRefKinds[k]!, id: v });
+    else if (v && typeof v === 'object') nestedRefs(v, field, out, depth + 1);
+  }
+}
+
 function common(doc: DocBody): Reference[] {
   const refs: Reference[] = [];
   if (str(doc._integrationId)) refs.push({ field: '_integrationId', kind: 'integrations', id: doc._integrationId as string });
+  nestedRefs(doc, '', refs);
   return refs;
 }
 
@@ -55,22 +97,29 @@ function checkBlock(schema: TSchema | undefined, doc: DocBody, block: string): E
 
 export const connectionsKind: ResourceKind = {
   kind: 'connections',
+  path: 'connections',
   label: 'Connection',
   schema: ConnectionSchema,
   hasSecrets: true,
   references: common,
   check(doc) {
     const adaptor = adaptorForConnection(String(doc.type));
-    return adaptor ? checkBlock(adaptor.schemas.connection, doc, adaptor.blockName) : [];
+    if (!adaptor) return [];
+    if (doc[adaptor.blockName] === undefined) {
+      return [{ code: 'missing_required_field', field: adaptor.blockName, message: `${adaptor.blockName} is required for a connection of type ${String(doc.type)}.` }];
+    }
+    return checkBlock(adaptor.schemas.connection, doc, adaptor.blockName);
   },
   promote: promoteCommon,
 };
 
 export const exportsKind: ResourceKind = {
   kind: 'exports',
+  path: 'exports',
   label: 'Export',
   schema: ExportSchema,
   apiIdentifierPrefix: 'e',
+  readOnly: ['asynchronous'],
   references(doc) {
     const refs = common(doc);
     if (str(doc._connectionId)) refs.push({ field: '_connectionId', kind: 'connections', id: doc._connectionId as string });
@@ -93,6 +142,7 @@ export const exportsKind: ResourceKind = {
 
 export const importsKind: ResourceKind = {
   kind: 'imports',
+  path: 'imports',
   label: 'Import',
   schema: ImportSchema,
   apiIdentifierPrefix: 'i',
@@ -102,9 +152,14 @@ export const importsKind: ResourceKind = {
     return refs;
   },
   check(doc) {
-    const adaptor = adaptorForImport(String(doc.adaptorType));
+    const type = String(doc.adaptorType);
+    const errors: ErrorItem[] = [];
+    if (!connectionlessImportTypes.includes(type) && !doc._connectionId) {
+      errors.push({ code: 'missing_required_field', field: '_connectionId', message: `_connectionId is required for ${type}.` });
+    }
+    const adaptor = adaptorForImport(type);
     const blockErrors = adaptor ? checkBlock(adaptor.schemas.import, doc, adaptor.blockName) : [];
-    return [...blockErrors, ...checkImportMapping(doc)];
+    return [...errors, ...blockErrors, ...checkImportMapping(doc)];
   },
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: str(doc._connectionId), adaptor_type: str(doc.adaptorType) }),
 };
@@ -116,8 +171,10 @@ function checkImportMapping(doc: DocBody): ErrorItem[] {
 
 export const flowsKind: ResourceKind = {
   kind: 'flows',
+  path: 'flows',
   label: 'Flow',
   schema: FlowSchema,
+  readOnly: ['free', 'resolvedAt'],
   references(doc) {
     const refs = common(doc);
     const gens = (doc.pageGenerators as DocBody[] | undefined) ?? [];
@@ -127,6 +184,16 @@ export const flowsKind: ResourceKind = {
       if (p.type === 'import' && p._importId) refs.push({ field: `pageProcessors[${i}]._importId`, kind: 'imports', id: String(p._importId) });
       if (p.type === 'export' && p._exportId) refs.push({ field: `pageProcessors[${i}]._exportId`, kind: 'exports', id: String(p._exportId) });
     });
+    const routers = (doc.routers as DocBody[] | undefined) ?? [];
+    routers.forEach((r, ri) =>
+      ((r.branches as DocBody[] | undefined) ?? []).forEach((b, bi) =>
+        ((b.pageProcessors as DocBody[] | undefined) ?? []).forEach((p, i) => {
+          const field = `routers[${ri}].branches[${bi}].pageProcessors[${i}]`;
+          if (p.type === 'import' && p._importId) refs.push({ field: `${field}._importId`, kind: 'imports', id: String(p._importId) });
+          if (p.type === 'export' && p._exportId) refs.push({ field: `${field}._exportId`, kind: 'exports', id: String(p._exportId) });
+        }),
+      ),
+    );
     if (str(doc._exportId)) refs.push({ field: '_exportId', kind: 'exports', id: doc._exportId as string });
     if (str(doc._importId)) refs.push({ field: '_importId', kind: 'imports', id: doc._importId as string });
     return refs;
@@ -148,10 +215,91 @@ export const flowsKind: ResourceKind = {
 
 export const integrationsKind: ResourceKind = {
   kind: 'integrations',
+  path: 'integrations',
   label: 'Integration',
   schema: IntegrationSchema,
-  references: () => [],
+  references: (doc) => {
+    const refs: Reference[] = [];
+    nestedRefs(doc, '', refs);
+    return refs;
+  },
   promote: (doc) => ({ connector_id: str(doc._connectorId) }),
 };
 
-export const resourceKinds: readonly ResourceKind[] = [connectionsKind, exportsKind, importsKind, flowsKind, integrationsKind];
+export const connectorsKind: ResourceKind = {
+  kind: 'connectors',
+  path: 'connectors',
+  label: 'Connector',
+  schema: ConnectorSchema,
+  references: common,
+  promote: (doc) => ({ integration_id: str(doc._integrationId) }),
+};
+
+export const licensesKind: ResourceKind = {
+  kind: 'licenses',
+  path: 'licenses',
+  label: 'License',
+  schema: LicenseSchema,
+  readOnly: ['user', 'created'],
+  references(doc) {
+    const refs = common(doc);
+    if (str(doc._connectorId)) refs.push({ field: '_connectorId', kind: 'connectors', id: doc._connectorId as string });
+    return refs;
+  },
+  beforeSave: licenseBeforeSave,
+  promote: (doc) => ({ integration_id: str(doc._integrationId), connector_id: str(doc._connectorId) }),
+};
+
+export const iClientsKind: ResourceKind = {
+  kind: 'iclients',
+  path: 'iClients',
+  label: 'iClient',
+  schema: IClientSchema,
+  hasSecrets: true,
+  references: common,
+  promote: promoteCommon,
+};
+
+export const templatesKind: ResourceKind = {
+  kind: 'templates',
+  path: 'templates',
+  aliases: ['template'],
+  label: 'Template',
+  schema: TemplateSchema,
+  references: common,
+  promote: promoteCommon,
+};
+
+export const scriptsKind: ResourceKind = {
+  kind: 'scripts',
+  path: 'scripts',
+  label: 'Script',
+  schema: ScriptSchema,
+  references: common,
+  check(doc) {
+    if (typeof doc.debugUntil === 'string' && Date.parse(doc.debugUntil) > Date.now() + 3600_000 + 60_000) {
+      return [{ code: 'invalid_field', field: 'debugUntil', message: 'debugUntil may be at most one hour ahead.' }];
+    }
+    return [];
+  },
+  promote: promoteCommon,
+};
+
+export const stacksKind: ResourceKind = {
+  kind: 'stacks',
+  path: 'stacks',
+  label: 'Stack',
+  schema: StackSchema,
+  hasSecrets: true,
+  references: common,
+  check(doc) {
+    const block = doc.type === 'lambda' ? 'lambda' : 'server';
+    return doc[block] === undefined ? [{ code: 'missing_required_field', field: block, message: `${block} is required for a stack of type ${String(doc.type)}.` }] : [];
+  },
+  beforeSave: stackBeforeSave,
+  promote: promoteCommon,
+};
+
+export const resourceKinds: readonly ResourceKind[] = [
+  connectionsKind, exportsKind, importsKind, flowsKind, integrationsKind, connectorsKind, licensesKind, iClientsKind, templatesKind, scriptsKind, stacksKind,
+];

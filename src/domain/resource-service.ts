@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, notFound, type ErrorItem } from '../errors.js';
 import { newId } from '../ids.js';
+import { insertAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
+import { deleteParts } from '../store/resource-parts.js';
 import {
   deleteResource,
   existingResources,
@@ -13,6 +15,8 @@ import {
   type ResourceListQuery,
   type ResourceRow,
 } from '../store/resources.js';
+import type { Database } from '../store/tables.js';
+import type { Kysely, Transaction } from 'kysely';
 import { applyJsonPatch } from './json-patch.js';
 import type { ResourceKind } from './resource-kinds.js';
 import { readOnlyFields } from './schemas/common.js';
@@ -21,7 +25,25 @@ import { validateAgainst } from './validation.js';
 
 export type ApiDoc = Record<string, unknown> & { _id: string };
 
-/** CRUD for one resource family, scoped by account: validation, references, secrets, timestamps. */
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Who is acting: every query is scoped by `accountId`; user and token go into the audit trail. */
+export interface Actor {
+  accountId: string;
+  userId?: string;
+  tokenId?: string;
+  /** `api` (default), `engine`, `demo`, … */
+  source?: string;
+}
+
+const actorOf = (a: string | Actor): Actor => (typeof a === 'string' ? { accountId: a, source: 'system' } : a);
+
+/** Options for writes that are part of a larger transaction (clones). */
+export interface WriteOptions {
+  db?: Db;
+}
+
+/** CRUD for one resource family, scoped by account: validation, references, secrets, timestamps, audit. */
 export class ResourceService {
   readonly kind: ResourceKind;
   readonly #store: Store;
@@ -33,32 +55,43 @@ export class ResourceService {
     this.#box = box;
   }
 
+  get store(): Store {
+    return this.#store;
+  }
+
   async list(accountId: string, query: ResourceListQuery): Promise<ApiDoc[]> {
-    const rows = await listResources(this.#store.db, accountId, this.kind.kind, query);
-    return rows.map((r) => this.#toApi(r));
+    const rows = await this.listRows(accountId, query);
+    return rows.map((r) => this.toApi(r));
+  }
+
+  /** Stored rows of a list, for answers that serialise them directly. */
+  async listRows(accountId: string, query: ResourceListQuery): Promise<ResourceRow[]> {
+    return listResources(this.#store.db, accountId, this.kind.kind, { dialect: this.#store.dialect, ...query });
   }
 
   async get(accountId: string, id: string): Promise<ApiDoc> {
-    return this.#toApi(await this.#row(accountId, id));
+    return this.toApi(await this.row(accountId, id));
   }
 
   /** The stored document with secrets decrypted: for the engine and adaptors only, never for answers. */
   async getInternal(accountId: string, id: string): Promise<ApiDoc> {
-    const row = await this.#row(accountId, id);
+    const row = await this.row(accountId, id);
     const doc = JSON.parse(row.doc) as Record<string, unknown>;
     const open = this.kind.hasSecrets ? (openSecrets(this.#box, doc) as Record<string, unknown>) : doc;
     return { ...open, _id: row._id };
   }
 
-  async create(accountId: string, body: unknown): Promise<ApiDoc> {
-    const doc = await this.#validated(accountId, body);
+  async create(actor: string | Actor, body: unknown, options: WriteOptions = {}): Promise<ApiDoc> {
+    const who = actorOf(actor);
+    const db = options.db ?? this.#store.db;
+    const doc = await this.#validated(db, who.accountId, body);
     const now = Date.now();
     const id = newId();
     if (this.kind.apiIdentifierPrefix) doc.apiIdentifier = this.kind.apiIdentifierPrefix + randomBytes(4).toString('hex');
     const sealed = this.kind.hasSecrets ? (sealSecrets(this.#box, doc) as Record<string, unknown>) : doc;
     const row: ResourceRow = {
       _id: id,
-      account_id: accountId,
+      account_id: who.accountId,
       kind: this.kind.kind,
       name: typeof doc.name === 'string' ? doc.name : null,
       doc: JSON.stringify(sealed),
@@ -66,68 +99,119 @@ export class ResourceService {
       last_modified: now,
       ...this.#promoted(doc),
     };
-    await this.#store.db.transaction().execute((trx) => insertResource(trx, row, this.kind.references(doc).map((r) => r.id)));
-    return this.#toApi(row);
+    const shown = this.toApi(row);
+    await this.#inTransaction(db, async (trx) => {
+      await insertResource(trx, row, this.kind.references(doc).map((r) => r.id));
+      await this.#audit(trx, who, 'create', id, undefined, shown, now);
+    });
+    return shown;
   }
 
   /** PUT: the body replaces the whole document; read-only fields are kept from the stored one. */
-  async replace(accountId: string, id: string, body: unknown): Promise<ApiDoc> {
-    const existing = await this.#row(accountId, id);
+  async replace(actor: string | Actor, id: string, body: unknown): Promise<ApiDoc> {
+    const who = actorOf(actor);
+    const existing = await this.row(who.accountId, id);
     const stored = JSON.parse(existing.doc) as Record<string, unknown>;
-    const doc = await this.#validated(accountId, body);
+    const doc = await this.#validated(this.#store.db, who.accountId, body, stored);
     if (stored.apiIdentifier) doc.apiIdentifier = stored.apiIdentifier;
     const sealed = this.kind.hasSecrets ? (sealSecrets(this.#box, doc, stored) as Record<string, unknown>) : doc;
+    const now = Math.max(Date.now(), existing.last_modified + 1);
     const row: ResourceRow = {
       ...existing,
       name: typeof doc.name === 'string' ? doc.name : null,
       doc: JSON.stringify(sealed),
-      last_modified: Math.max(Date.now(), existing.last_modified + 1),
+      last_modified: now,
       ...this.#promoted(doc),
     };
-    await this.#store.db.transaction().execute((trx) => updateResource(trx, row, this.kind.references(doc).map((r) => r.id)));
-    return this.#toApi(row);
+    const shown = this.toApi(row);
+    await this.#store.db.transaction().execute(async (trx) => {
+      await updateResource(trx, row, this.kind.references(doc).map((r) => r.id));
+      await this.#audit(trx, who, 'update', id, this.toApi(existing), shown, now);
+    });
+    return shown;
   }
 
   /** PATCH: a JSON Patch applied to the document as the API shows it, then saved as a PUT. */
-  async patch(accountId: string, id: string, ops: unknown): Promise<ApiDoc> {
-    const current = await this.get(accountId, id);
-    return this.replace(accountId, id, applyJsonPatch(current, ops));
+  async patch(actor: string | Actor, id: string, ops: unknown): Promise<ApiDoc> {
+    const who = actorOf(actor);
+    const current = await this.get(who.accountId, id);
+    return this.replace(who, id, applyJsonPatch(current, ops));
   }
 
-  async remove(accountId: string, id: string): Promise<void> {
-    await this.#row(accountId, id);
+  async remove(actor: string | Actor, id: string): Promise<void> {
+    const who = actorOf(actor);
+    const existing = await this.row(who.accountId, id);
     await this.#store.db.transaction().execute(async (trx) => {
-      const users = await referencesTo(trx, accountId, id);
+      const users = await referencesTo(trx, who.accountId, id);
       if (users.length > 0) {
         const list = users.map((u) => `${u.kind} ${u._id}${u.name ? ` (${u.name})` : ''}`).join(', ');
         throw new ApiError('still_referenced', `${this.kind.label} ${id} is still used by ${list}.`);
       }
-      await deleteResource(trx, accountId, this.kind.kind, id);
+      await deleteResource(trx, who.accountId, this.kind.kind, id);
+      await deleteParts(trx, who.accountId, id);
+      await this.#audit(trx, who, 'delete', id, this.toApi(existing), undefined, Date.now());
     });
   }
 
-  async #row(accountId: string, id: string): Promise<ResourceRow> {
+  /** The stored row; 404 when the id is unknown in this account (another account's id included). */
+  async row(accountId: string, id: string): Promise<ResourceRow> {
     const row = await findResource(this.#store.db, accountId, this.kind.kind, id);
     if (!row) throw notFound(this.kind.label, id);
     return row;
   }
 
-  async #validated(accountId: string, body: unknown): Promise<Record<string, unknown>> {
+  /** A stored row as the API shows it: secrets masked, timestamps ISO. */
+  toApi(row: ResourceRow): ApiDoc {
+    const doc = JSON.parse(row.doc) as Record<string, unknown>;
+    const shown = this.kind.hasSecrets ? (maskSecrets(doc) as Record<string, unknown>) : doc;
+    return {
+      _id: row._id,
+      ...shown,
+      createdAt: new Date(row.created_at).toISOString(),
+      lastModified: new Date(row.last_modified).toISOString(),
+    };
+  }
+
+  async #inTransaction(db: Db, fn: (trx: Db) => Promise<void>) {
+    if (db.isTransaction) return fn(db);
+    return (db as Kysely<Database>).transaction().execute(fn);
+  }
+
+  async #audit(db: Db, who: Actor, action: string, id: string, before: ApiDoc | undefined, after: ApiDoc | undefined, now: number) {
+    await insertAudit(db, {
+      _id: newId(),
+      account_id: who.accountId,
+      user_id: who.userId ?? null,
+      token_id: who.tokenId ?? null,
+      source: who.source ?? 'api',
+      action,
+      resource_type: this.kind.kind,
+      resource_id: id,
+      // Answers are already masked: the trail never holds a secret.
+      before_doc: before ? JSON.stringify(before) : null,
+      after_doc: after ? JSON.stringify(after) : null,
+      created_at: now,
+    });
+  }
+
+  async #validated(db: Db, accountId: string, body: unknown, stored?: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError('invalid_field', `The body must be a JSON object describing the ${this.kind.label.toLowerCase()}.`, '(body)');
     }
     const doc: Record<string, unknown> = { ...(body as Record<string, unknown>) };
     for (const field of readOnlyFields) delete doc[field];
+    for (const field of this.kind.readOnly ?? []) delete doc[field];
     const errors: ErrorItem[] = validateAgainst(this.kind.schema, doc);
     if (errors.length === 0) errors.push(...(this.kind.check?.(doc) ?? []));
-    if (errors.length === 0) errors.push(...(await this.#checkReferences(accountId, doc)));
+    if (errors.length === 0) errors.push(...(await this.#checkReferences(db, accountId, doc)));
+    if (errors.length === 0 && this.kind.beforeSave) errors.push(...(await this.kind.beforeSave({ store: this.#store, accountId, doc, ...(stored ? { stored } : {}) })));
     if (errors.length > 0) throw new ApiError(errors, 422);
     return doc;
   }
 
-  async #checkReferences(accountId: string, doc: Record<string, unknown>): Promise<ErrorItem[]> {
+  async #checkReferences(db: Db, accountId: string, doc: Record<string, unknown>): Promise<ErrorItem[]> {
     const refs = this.kind.references(doc);
-    const found = await existingResources(this.#store.db, accountId, refs.map((r) => r.id));
+    const found = await existingResources(db, accountId, refs.map((r) => r.id));
     const kinds = new Map(found.map((f) => [f._id, f.kind]));
     return refs
       .filter((r) => kinds.get(r.id) !== r.kind)
@@ -141,17 +225,6 @@ export class ResourceService {
       connection_id: p.connection_id ?? null,
       connector_id: p.connector_id ?? null,
       adaptor_type: p.adaptor_type ?? null,
-    };
-  }
-
-  #toApi(row: ResourceRow): ApiDoc {
-    const doc = JSON.parse(row.doc) as Record<string, unknown>;
-    const shown = this.kind.hasSecrets ? (maskSecrets(doc) as Record<string, unknown>) : doc;
-    return {
-      _id: row._id,
-      ...shown,
-      createdAt: new Date(row.created_at).toISOString(),
-      lastModified: new Date(row.last_modified).toISOString(),
     };
   }
 }

@@ -24,8 +24,18 @@ const SECRET_KEYS = new Set([
   'authKey',
   'privateKey',
   'key',
+  'pfx',
+  'secretKey',
+  'apiToken',
+  'consumerKey',
+  'certId',
   'encrypted',
 ]);
+
+/** Whether a field name is treated as a secret (tests check every adaptor's write-only fields against it). */
+export function isSecretField(name: string): boolean {
+  return SECRET_KEYS.has(name);
+}
 
 export interface SecretBox {
   encrypt(plain: string): string;

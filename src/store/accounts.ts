@@ -28,7 +28,7 @@ export async function createAccount(db: Db, input: { name: string; email: string
 
 export async function createToken(
   db: Db,
-  input: { accountId: string; userId: string; name: string; token?: string; scope?: string; expiresAt?: number },
+  input: { accountId: string; userId: string; name: string; token?: string; scope?: unknown; expiresAt?: number; kind?: 'api' | 'one_time'; autoPurge?: string },
 ) {
   const token = input.token ?? generateToken();
   const row = {
@@ -41,6 +41,8 @@ export async function createToken(
     created_at: Date.now(),
     expires_at: input.expiresAt ?? null,
     revoked_at: null,
+    kind: input.kind ?? 'api',
+    auto_purge: input.autoPurge ?? null,
   };
   await db.insertInto('tokens').values(row).execute();
   return { token, tokenId: row._id };
@@ -51,7 +53,12 @@ export interface TokenIdentity {
   accountId: string;
   userId: string;
   email: string;
+  /** As stored: `"*"` (full access) or an object (see domain/token-scope.ts). */
   scope: unknown;
+  /** The user's role in the account (`owner`, `administrator`, …). */
+  role: string;
+  /** `api` or `one_time`. */
+  kind: string;
 }
 
 /** Resolves a bearer token to its account and user; undefined when unknown, revoked or expired. */
@@ -60,14 +67,52 @@ export async function authenticateToken(db: Db, token: string, now = Date.now())
   const row = await db
     .selectFrom('tokens')
     .innerJoin('users', 'users._id', 'tokens.user_id')
-    .select(['tokens._id', 'tokens.account_id', 'tokens.user_id', 'tokens.token_hash', 'tokens.scope', 'tokens.expires_at', 'tokens.revoked_at', 'users.email'])
+    .select(['tokens._id', 'tokens.account_id', 'tokens.user_id', 'tokens.token_hash', 'tokens.scope', 'tokens.expires_at', 'tokens.revoked_at', 'tokens.kind', 'users.email', 'users.role'])
     .where('tokens.token_hash', '=', hash)
     .executeTakeFirst();
   // The lookup is by hash; the constant-time compare guards against a lookup that matched loosely.
   if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) return undefined;
   if (row.revoked_at !== null) return undefined;
   if (row.expires_at !== null && row.expires_at <= now) return undefined;
-  return { tokenId: row._id, accountId: row.account_id, userId: row.user_id, email: row.email, scope: JSON.parse(row.scope) };
+  return { tokenId: row._id, accountId: row.account_id, userId: row.user_id, email: row.email, scope: JSON.parse(row.scope), role: row.role, kind: row.kind };
+}
+
+export type TokenRow = Awaited<ReturnType<typeof findToken>>;
+
+/** The account's API tokens (one-time tokens are never listed), ascending `_id`. */
+export async function listTokens(db: Db, accountId: string, q: { after?: string; limit: number }) {
+  let query = db.selectFrom('tokens').selectAll().where('account_id', '=', accountId).where('kind', '=', 'api');
+  if (q.after) query = query.where('_id', '>', q.after);
+  return query.orderBy('_id').limit(q.limit).execute();
+}
+
+export async function findToken(db: Db, accountId: string, id: string) {
+  return db.selectFrom('tokens').selectAll().where('account_id', '=', accountId).where('_id', '=', id).where('kind', '=', 'api').executeTakeFirst();
+}
+
+export async function updateToken(db: Db, accountId: string, id: string, changes: { name?: string; scope?: unknown; expiresAt?: number | null; autoPurge?: string | null; token?: string }) {
+  const set: Record<string, unknown> = {};
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.scope !== undefined) set.scope = JSON.stringify(changes.scope);
+  if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
+  if (changes.autoPurge !== undefined) set.auto_purge = changes.autoPurge;
+  if (changes.token !== undefined) set.token_hash = hashToken(changes.token);
+  await db.updateTable('tokens').set(set).where('account_id', '=', accountId).where('_id', '=', id).execute();
+}
+
+/** Deleting a token invalidates it at once: the next request with it finds nothing. */
+export async function deleteToken(db: Db, accountId: string, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('tokens').where('account_id', '=', accountId).where('_id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** Ends a token now (one-time tokens when their invocation returns); it is refused from then on. */
+export async function revokeToken(db: Db, id: string, now = Date.now()) {
+  await db.updateTable('tokens').set({ revoked_at: now }).where('_id', '=', id).where('revoked_at', 'is', null).execute();
+}
+
+export async function findUserByEmail(db: Db, email: string) {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
 }
 
 export async function firstAccount(db: Db) {

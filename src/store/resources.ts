@@ -1,4 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import type { Dialect } from './database.js';
+import { filterCondition, type FieldFilter } from './resource-filters.js';
 import type { Database, ResourceTable } from './tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -12,6 +14,18 @@ export interface ResourceListQuery {
   after?: string;
   skip?: number;
   limit: number;
+  /** Query-string filters (§3.3); on fields outside the promoted columns they read the JSON document. */
+  filters?: FieldFilter[];
+  /** Needed with `filters` on document fields. */
+  dialect?: Dialect;
+  /** A custom-scope token sees only these: listed ids, or rows of listed integrations or connectors. */
+  scope?: ListScope;
+}
+
+export interface ListScope {
+  ids: string[];
+  integrationIds: string[];
+  connectorIds: string[];
 }
 
 export async function findResource(db: Db, accountId: string, kind: string, id: string) {
@@ -34,6 +48,18 @@ export async function listResources(db: Db, accountId: string, kind: string, q: 
   for (const column of Object.keys(where) as (keyof typeof where)[]) {
     const value = where[column];
     if (value !== undefined && value !== null) query = query.where(column, '=', value);
+  }
+  for (const f of q.filters ?? []) query = query.where((eb) => filterCondition(eb, q.dialect ?? 'sqlite', f));
+  const scope = q.scope;
+  if (scope) {
+    query = query.where((eb) =>
+      eb.or([
+        ...(scope.ids.length ? [eb('_id', 'in', scope.ids)] : []),
+        ...(scope.integrationIds.length ? [eb('integration_id', 'in', scope.integrationIds)] : []),
+        ...(scope.connectorIds.length ? [eb('connector_id', 'in', scope.connectorIds)] : []),
+        sql<SqlBool>`1 = 0`,
+      ]),
+    );
   }
   if (q.after) query = query.where('_id', '>', q.after);
   query = query.orderBy('_id').limit(q.limit);

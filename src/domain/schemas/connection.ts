@@ -1,23 +1,27 @@
 import { Type } from 'typebox';
-import { Id, Name } from './common.js';
+import { AnyObject, commonFields, Id, Name, resourceSchema } from './common.js';
 
 export const connectionTypes = [
   'http', 'rest', 'netsuite', 'salesforce', 'rdbms', 'jdbc', 'mongodb', 'dynamodb', 'ftp', 's3', 'filesystem', 'as2', 'van', 'mcp', 'wrapper',
 ] as const;
 
-export const ConnectionSchema = Type.Object(
-  {
-    name: Type.Optional(Name),
-    type: Type.Union(connectionTypes.map((t) => Type.Literal(t)), { description: 'Kind of application this connection reaches' }),
-    offline: Type.Optional(Type.Boolean()),
-    sandbox: Type.Optional(Type.Boolean()),
-    _integrationId: Type.Optional(Id),
-    _connectorId: Type.Optional(Id),
-    http: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    rest: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    rdbms: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    ftp: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    s3: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  },
-  { additionalProperties: true },
-);
+/** One block per application type; each holds that type's settings (secrets encrypted at rest, masked in answers). */
+const blocks = Object.fromEntries(connectionTypes.map((t) => [t, Type.Optional(AnyObject(`Settings when type is "${t}".`))]));
+
+export const ConnectionSchema = resourceSchema('Connection', {
+  name: Type.Optional(Name),
+  type: Type.Union(connectionTypes.map((t) => Type.Literal(t)), { description: 'Kind of application this connection reaches' }),
+  offline: Type.Optional(Type.Boolean()),
+  debugDate: Type.Optional(Type.String()),
+  debugUntil: Type.Optional(Type.String()),
+  concurrencyLevel: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  _borrowConcurrencyFromConnectionId: Type.Optional(Id),
+  _agentId: Type.Optional(Id),
+  _httpConnectorId: Type.Optional(Id),
+  assistant: Type.Optional(Type.String()),
+  pgp: Type.Optional(AnyObject()),
+  ssl: Type.Optional(AnyObject()),
+  queues: Type.Optional(Type.Array(AnyObject())),
+  ...commonFields,
+  ...blocks,
+});

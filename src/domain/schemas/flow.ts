@@ -1,7 +1,18 @@
 import { Type } from 'typebox';
-import { Id, Name } from './common.js';
+import { AnyObject, commonFields, HookRef, Id, Name, resourceSchema } from './common.js';
 
-export const PageGenerator = Type.Object({ _exportId: Id, schedule: Type.Optional(Type.String()), skipRetries: Type.Optional(Type.Boolean()) }, { additionalProperties: true });
+export const PageGenerator = Type.Object(
+  {
+    _exportId: Id,
+    id: Type.Optional(Type.String()),
+    schedule: Type.Optional(Type.String()),
+    skipRetries: Type.Optional(Type.Boolean()),
+    setupInProgress: Type.Optional(Type.Boolean()),
+    _keepDeltaBehindFlowId: Type.Optional(Id),
+    _keepDeltaBehindExportId: Type.Optional(Id),
+  },
+  { additionalProperties: true },
+);
 
 export const PageProcessor = Type.Object(
   {
@@ -9,26 +20,62 @@ export const PageProcessor = Type.Object(
     _importId: Type.Optional(Id),
     _exportId: Type.Optional(Id),
     proceedOnFailure: Type.Optional(Type.Boolean()),
-    responseMapping: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    responseMapping: Type.Optional(AnyObject()),
+    hooks: Type.Optional(Type.Object({ postResponseMap: Type.Optional(HookRef) }, { additionalProperties: false })),
+    setupInProgress: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: true },
 );
 
-export const FlowSchema = Type.Object(
+export const Router = Type.Object(
   {
-    name: Name,
-    description: Type.Optional(Type.String()),
-    _integrationId: Type.Optional(Id),
-    _connectorId: Type.Optional(Id),
-    disabled: Type.Optional(Type.Boolean({ default: false })),
-    schedule: Type.Optional(Type.String()),
-    timezone: Type.Optional(Type.String()),
-    pageGenerators: Type.Optional(Type.Array(PageGenerator)),
-    pageProcessors: Type.Optional(Type.Array(PageProcessor)),
-    _exportId: Type.Optional(Id),
-    _importId: Type.Optional(Id),
-    _runNextFlowIds: Type.Optional(Type.Array(Id)),
-    skipRetries: Type.Optional(Type.Boolean()),
+    id: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    routeRecordsTo: Type.Optional(Type.Union([Type.Literal('first_matching_branch'), Type.Literal('all_matching_branches')])),
+    routeRecordsUsing: Type.Optional(Type.Union([Type.Literal('input_filters'), Type.Literal('script')])),
+    script: Type.Optional(AnyObject()),
+    branches: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.Optional(Type.String()),
+            description: Type.Optional(Type.String()),
+            inputFilter: Type.Optional(AnyObject()),
+            pageProcessors: Type.Optional(Type.Array(PageProcessor)),
+            nextRouterId: Type.Optional(Type.String()),
+          },
+          { additionalProperties: true },
+        ),
+      ),
+    ),
+    nextRouterId: Type.Optional(Type.String()),
   },
   { additionalProperties: true },
 );
+
+export const FlowSchema = resourceSchema('Flow', {
+  name: Name,
+  _flowGroupingId: Type.Optional(Id),
+  disabled: Type.Optional(Type.Boolean({ default: false })),
+  schedule: Type.Optional(Type.String({ description: 'Six cron fields, the first always "?": "? */5 * * * *".' })),
+  timezone: Type.Optional(Type.String({ description: 'IANA time zone, e.g. America/Los_Angeles.' })),
+  pageGenerators: Type.Optional(Type.Array(PageGenerator)),
+  pageProcessors: Type.Optional(Type.Array(PageProcessor)),
+  routers: Type.Optional(Type.Array(Router)),
+  runPageGeneratorsInParallel: Type.Optional(Type.Boolean()),
+  _exportId: Type.Optional(Id),
+  _importId: Type.Optional(Id),
+  _runNextFlowIds: Type.Optional(Type.Array(Id)),
+  skipRetries: Type.Optional(Type.Boolean()),
+  autoResolveMatchingTraceKeys: Type.Optional(Type.Boolean()),
+  preSave: Type.Optional(AnyObject()),
+  aliases: Type.Optional(Type.Array(AnyObject())),
+  free: Type.Optional(Type.Boolean()),
+  resolvedAt: Type.Optional(Type.String()),
+  wizardState: Type.Optional(Type.String()),
+  logging: Type.Optional(AnyObject()),
+  isAbstract: Type.Optional(Type.Boolean()),
+  _abstractFlowId: Type.Optional(Id),
+  overrides: Type.Optional(Type.Unknown()),
+  ...commonFields,
+});
