@@ -42,7 +42,12 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
   const box = loadSecretBox({ key: config.encryptionKey, dataDir: config.dataDir });
   const services = createServices(store, box);
   const owner = await ensureOwner(store, { dataDir: config.dataDir, initialToken: config.initialApiToken });
-  const server = await buildServer({ services, logger: log, bodyLimitBytes: config.bodyLimitBytes });
+  const server = await buildServer({
+    services,
+    logger: log,
+    bodyLimitBytes: config.bodyLimitBytes,
+    rateLimit: { capacity: config.rateLimitCapacity, perSecond: config.rateLimitPerSecond },
+  });
 
   let url = config.publicUrl;
   if (options.listen !== false) {

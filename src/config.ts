@@ -15,6 +15,9 @@ export interface Config {
   publicUrl: string;
   encryptionKey: string | undefined;
   bodyLimitBytes: number;
+  /** API rate limit per account: bucket size (0 = off) and refill per second. */
+  rateLimitCapacity: number;
+  rateLimitPerSecond: number;
   logLevel: string;
   /** Run a worker inside `serve`. */
   worker: boolean;
@@ -35,6 +38,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl: overrides.publicUrl ?? env.INTEGRATOR_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     encryptionKey: overrides.encryptionKey ?? (env.INTEGRATOR_ENCRYPTION_KEY || undefined),
     bodyLimitBytes: overrides.bodyLimitBytes ?? intFrom(env.INTEGRATOR_BODY_LIMIT, 5 * 1024 * 1024, 'INTEGRATOR_BODY_LIMIT'),
+    rateLimitCapacity: overrides.rateLimitCapacity ?? intFrom(env.INTEGRATOR_RATE_LIMIT, 1000, 'INTEGRATOR_RATE_LIMIT'),
+    rateLimitPerSecond: overrides.rateLimitPerSecond ?? intFrom(env.INTEGRATOR_RATE_LIMIT_PER_SECOND, 300, 'INTEGRATOR_RATE_LIMIT_PER_SECOND'),
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'warn',
     worker: overrides.worker ?? env.INTEGRATOR_WORKER !== '0',
     workLeaseMs: overrides.workLeaseMs ?? intFrom(env.INTEGRATOR_WORK_LEASE_MS, 30_000, 'INTEGRATOR_WORK_LEASE_MS'),

@@ -17,6 +17,7 @@ export const errorCatalogue = {
   missing_required_field: { status: 422, message: 'A required field is missing.' },
   flow_disabled: { status: 422, message: 'The flow is disabled.' },
   invalid_user: { status: 422, message: 'We were not able to find any user with the provided email address.' },
+  body_too_complex: { status: 422, message: 'The request body is nested too deeply or holds too large an array.' },
   not_retrievable: { status: 422, message: 'Tokens are stored only as hashes and cannot be shown again.' },
   still_referenced: { status: 422, message: 'The resource is still used by another resource.' },
   not_implemented: { status: 501, message: 'Not implemented yet.' },

@@ -6,6 +6,15 @@ import type { Logger } from '../logger.js';
 import auth from './auth.js';
 import { connectionActionRoutes } from './connection-actions.js';
 import errorEnvelope from './error-envelope.js';
+import { accessTokenRoutes } from './access-tokens.js';
+import { auditRoutes } from './audit.js';
+import { distributedRoutes } from './distributed.js';
+import { flowCloneRoutes } from './flow-clone.js';
+import jsonBody, { type JsonBodyLimits } from './json-body.js';
+import { licenseRoutes } from './licenses.js';
+import { pendingActionRoutes } from './pending-actions.js';
+import rateLimit, { type RateLimitOptions } from './rate-limit.js';
+import { stackRoutes } from './stacks.js';
 import { exportInvokeRoutes } from './export-invoke.js';
 import { flowErrorRoutes } from './flow-errors.js';
 import { flowRoutes } from './flows.js';
@@ -20,6 +29,9 @@ export interface ServerOptions {
   services: Services;
   logger?: Logger;
   bodyLimitBytes?: number;
+  /** Per-account leaky bucket; capacity 0 turns it off. */
+  rateLimit?: Partial<RateLimitOptions>;
+  jsonLimits?: Partial<JsonBodyLimits>;
 }
 
 /** Builds the HTTP surface. Plugins are registered explicitly, in order, so this list shows every route family. */
@@ -48,6 +60,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Cross-cutting.
   await app.register(errorEnvelope);
   await app.register(auth, { store: services.store });
+  await app.register(rateLimit, { store: services.store, ...(options.rateLimit ? { limits: options.rateLimit } : {}) });
+  await app.register(jsonBody, { ...(options.jsonLimits ? { limits: options.jsonLimits } : {}) });
 
   // /v1 families.
   await app.register(tokenInfoRoutes);
@@ -57,6 +71,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   ]) {
     await app.register(resourceRoutes, { service });
   }
+  await app.register(licenseRoutes, { services });
+  await app.register(distributedRoutes, { services });
+  await app.register(stackRoutes, { services });
+  await app.register(flowCloneRoutes, { services });
+  await app.register(accessTokenRoutes, { store: services.store });
+  await app.register(auditRoutes, { services });
+  await app.register(pendingActionRoutes);
   await app.register(flowRoutes, { services });
   await app.register(jobRoutes, { services });
   await app.register(flowErrorRoutes, { services });
