@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { applyJsonPatch } from '../domain/json-patch.js';
 import type { ResourceService } from '../domain/resource-service.js';
 import { listScope } from '../domain/token-scope.js';
 import { notFound } from '../errors.js';
@@ -100,7 +101,10 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
     app.patch(`${base}/:_id`, { schema: { tags, hide, summary: `Patch a ${kind.label} (JSON Patch)`, ...paramsSchema, body: JsonPatch, response: { '4xx': ErrorEnvelope } } }, async (request, reply) => {
       const row = await loadRow(request);
       assertMayWrite(request, JSON.parse(row.doc), kind.kind, kind.label, row._id);
-      await service.patch(actorOf(request), row._id, request.body);
+      // The patched document must stay inside the token's scope too.
+      const patched = applyJsonPatch(service.toApi(row), request.body);
+      assertMayWrite(request, patched, kind.kind, kind.label, row._id);
+      await service.replace(actorOf(request), row._id, patched);
       reply.status(204).send();
     });
 
