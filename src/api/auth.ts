@@ -17,6 +17,8 @@ const readOnlyWrites = [/^\/v1\/(exports|imports)\/[0-9a-f]{24}\/invoke\/?$/i, /
 
 /** Bearer-token authentication for every `/v1` route; the scheme name is matched case-insensitively. */
 async function auth(app: FastifyInstance, options: { store: Store }) {
+  // Embedded SQLite is one process: resolved tokens may be kept a moment (changes here clear them).
+  const cacheMs = options.store.dialect === 'sqlite' ? 1000 : 0;
   app.decorateRequest('identity', null as unknown as TokenIdentity);
   app.decorateRequest('scope', null as unknown as TokenScope);
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
@@ -28,7 +30,7 @@ async function auth(app: FastifyInstance, options: { store: Store }) {
       reply.header('WWW-Authenticate', 'Bearer');
       throw new ApiError('unauthorized', header ? 'The Authorization header must be "Bearer <token>".' : 'Missing Authorization header: send "Authorization: Bearer <token>".');
     }
-    const identity = await authenticateToken(options.store.db, match[1]!);
+    const identity = await authenticateToken(options.store.db, match[1]!, Date.now(), cacheMs);
     if (!identity) {
       reply.header('WWW-Authenticate', 'Bearer');
       throw new ApiError('unauthorized', 'Unknown, revoked or expired token.');

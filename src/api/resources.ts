@@ -4,7 +4,7 @@ import { applyJsonPatch } from '../domain/json-patch.js';
 import type { ResourceService } from '../domain/resource-service.js';
 import { listScope } from '../domain/token-scope.js';
 import { notFound } from '../errors.js';
-import type { ResourceRow } from '../store/resources.js';
+import type { ResourceDocRow, ResourceRow } from '../store/resources.js';
 import { actorOf, assertMayWrite, assertReaches } from './access.js';
 import { filtersFrom, project, projectionFrom } from './list-query.js';
 import { ErrorEnvelope, IdParams, stored } from './openapi-schemas.js';
@@ -26,9 +26,16 @@ const JsonPatch = Type.Array(
  * One stored row as JSON text without parsing it: `{"_id":…, <doc fields>, "createdAt":…, "lastModified":…}`.
  * Only for kinds without secrets (their answers need masking).
  */
-export function rowJson(row: ResourceRow): string {
+export function rowJson(row: ResourceDocRow): string {
   const inner = row.doc.length > 2 ? `${row.doc.slice(1, -1)},` : '';
   return `{"_id":"${row._id}",${inner}"createdAt":"${new Date(row.created_at).toISOString()}","lastModified":"${new Date(row.last_modified).toISOString()}"}`;
+}
+
+/** A page of rows as one JSON array, built in one string. */
+function rowsJson(rows: ResourceDocRow[]): string {
+  let out = '[';
+  for (let i = 0; i < rows.length; i++) out += (i ? ',' : '') + rowJson(rows[i]!);
+  return `${out}]`;
 }
 
 /**
@@ -72,13 +79,15 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
       const projection = projectionFrom(query);
       const filters = filtersFrom(query);
       const scope = listScope(request.scope, kind.kind);
-      const rows = await sendPage(request, reply, paging, (limit) =>
-        service.listRows(request.identity.accountId, { ...paging, limit, filters, ...(scope ? { scope } : {}) }),
-      );
-      if (projection) return rows.map((r) => project(service.toApi(r), projection));
-      if (!raw) return rows.map((r) => service.toApi(r));
-      reply.type('application/json');
-      return `[${rows.map(rowJson).join(',')}]`;
+      const listQuery = { ...paging, filters, ...(scope ? { scope } : {}) };
+      if (raw && !projection) {
+        const rows = await sendPage(request, reply, paging, (limit) => service.listDocRows(request.identity.accountId, { ...listQuery, limit }));
+        reply.type('application/json');
+        return rowsJson(rows);
+      }
+      const rows = await sendPage(request, reply, paging, (limit) => service.listRows(request.identity.accountId, { ...listQuery, limit }));
+      const docs = rows.map((r) => service.toApi(r));
+      return projection ? docs.map((d) => project(d, projection)) : docs;
     });
 
     app.post(base, { schema: { tags, hide, summary: `Create a ${kind.label}`, body: kind.schema, response: { 201: Doc, '4xx': ErrorEnvelope } } }, async (request, reply) => {

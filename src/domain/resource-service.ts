@@ -9,9 +9,11 @@ import {
   existingResources,
   findResource,
   insertResource,
+  listResourceDocs,
   listResources,
   referencesTo,
   updateResource,
+  type ResourceDocRow,
   type ResourceListQuery,
   type ResourceRow,
 } from '../store/resources.js';
@@ -67,6 +69,11 @@ export class ResourceService {
   /** Stored rows of a list, for answers that serialise them directly. */
   async listRows(accountId: string, query: ResourceListQuery): Promise<ResourceRow[]> {
     return listResources(this.#store.db, accountId, this.kind.kind, { dialect: this.#store.dialect, ...query });
+  }
+
+  /** Just the columns an answer needs (`_id`, `doc`, timestamps), for kinds without secrets. */
+  async listDocRows(accountId: string, query: ResourceListQuery): Promise<ResourceDocRow[]> {
+    return listResourceDocs(this.#store.db, accountId, this.kind.kind, { dialect: this.#store.dialect, ...query });
   }
 
   async get(accountId: string, id: string): Promise<ApiDoc> {

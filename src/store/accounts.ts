@@ -61,9 +61,27 @@ export interface TokenIdentity {
   kind: string;
 }
 
-/** Resolves a bearer token to its account and user; undefined when unknown, revoked or expired. */
-export async function authenticateToken(db: Db, token: string, now = Date.now()): Promise<TokenIdentity | undefined> {
+/**
+ * Recently resolved tokens per database, for a single-process store (embedded SQLite) only. Every change
+ * to a token in this process clears it; the short lifetime bounds a change made by another process
+ * (the CLI) on the same file.
+ */
+const resolved = new WeakMap<object, Map<string, { identity: TokenIdentity; expiresAt: number | null; until: number }>>();
+
+function forgetResolvedTokens(db: Db) {
+  resolved.get(db)?.clear();
+}
+
+/**
+ * Resolves a bearer token to its account and user; undefined when unknown, revoked or expired.
+ * `cacheMs` > 0 keeps answers that long (only where one process owns the store).
+ */
+export async function authenticateToken(db: Db, token: string, now = Date.now(), cacheMs = 0): Promise<TokenIdentity | undefined> {
   const hash = hashToken(token);
+  if (cacheMs > 0) {
+    const hit = resolved.get(db)?.get(hash);
+    if (hit && hit.until > now) return hit.expiresAt !== null && hit.expiresAt <= now ? undefined : hit.identity;
+  }
   const row = await db
     .selectFrom('tokens')
     .innerJoin('users', 'users._id', 'tokens.user_id')
@@ -74,7 +92,14 @@ export async function authenticateToken(db: Db, token: string, now = Date.now())
   if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) return undefined;
   if (row.revoked_at !== null) return undefined;
   if (row.expires_at !== null && row.expires_at <= now) return undefined;
-  return { tokenId: row._id, accountId: row.account_id, userId: row.user_id, email: row.email, scope: JSON.parse(row.scope), role: row.role, kind: row.kind };
+  const identity = { tokenId: row._id, accountId: row.account_id, userId: row.user_id, email: row.email, scope: JSON.parse(row.scope), role: row.role, kind: row.kind };
+  if (cacheMs > 0) {
+    let map = resolved.get(db);
+    if (!map) resolved.set(db, (map = new Map()));
+    if (map.size > 10_000) map.clear();
+    map.set(hash, { identity, expiresAt: row.expires_at, until: now + cacheMs });
+  }
+  return identity;
 }
 
 export type TokenRow = Awaited<ReturnType<typeof findToken>>;
@@ -97,17 +122,20 @@ export async function updateToken(db: Db, accountId: string, id: string, changes
   if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
   if (changes.autoPurge !== undefined) set.auto_purge = changes.autoPurge;
   if (changes.token !== undefined) set.token_hash = hashToken(changes.token);
+  forgetResolvedTokens(db);
   await db.updateTable('tokens').set(set).where('account_id', '=', accountId).where('_id', '=', id).execute();
 }
 
 /** Deleting a token invalidates it at once: the next request with it finds nothing. */
 export async function deleteToken(db: Db, accountId: string, id: string): Promise<boolean> {
+  forgetResolvedTokens(db);
   const r = await db.deleteFrom('tokens').where('account_id', '=', accountId).where('_id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 
 /** Ends a token now (one-time tokens when their invocation returns); it is refused from then on. */
 export async function revokeToken(db: Db, id: string, now = Date.now()) {
+  forgetResolvedTokens(db);
   await db.updateTable('tokens').set({ revoked_at: now }).where('_id', '=', id).where('revoked_at', 'is', null).execute();
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Dialect } from './database.js';
 import { filterCondition, type FieldFilter } from './resource-filters.js';
 import type { Database, ResourceTable } from './tables.js';
@@ -28,20 +28,28 @@ export interface ListScope {
   connectorIds: string[];
 }
 
-export async function findResource(db: Db, accountId: string, kind: string, id: string) {
-  return db
-    .selectFrom('resources')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('kind', '=', kind)
-    .where('_id', '=', id)
-    .executeTakeFirst();
+// Fetching one resource by id is the API's most frequent query: compiled once per database, then run
+// with new parameters (account, kind, id in that order), skipping the query builder.
+const findCompiled = new WeakMap<object, CompiledQuery<ResourceTable>>();
+
+export async function findResource(db: Db, accountId: string, kind: string, id: string): Promise<ResourceTable | undefined> {
+  let compiled = findCompiled.get(db);
+  if (!compiled) {
+    compiled = db.selectFrom('resources').selectAll().where('account_id', '=', '?a').where('kind', '=', '?k').where('_id', '=', '?i').compile();
+    if (compiled.parameters.join() !== '?a,?k,?i') throw new Error('findResource: unexpected parameter order');
+    findCompiled.set(db, compiled);
+  }
+  const result = await db.executeQuery<ResourceTable>({ ...compiled, parameters: [accountId, kind, id] });
+  return result.rows[0];
 }
 
 export async function listResources(db: Db, accountId: string, kind: string, q: ResourceListQuery) {
+  return listQuery(db, accountId, kind, q).selectAll().execute();
+}
+
+function listQuery(db: Db, accountId: string, kind: string, q: ResourceListQuery) {
   let query = db
     .selectFrom('resources')
-    .selectAll()
     .where('account_id', '=', accountId)
     .where('kind', '=', kind);
   const where = q.where ?? {};
@@ -64,7 +72,14 @@ export async function listResources(db: Db, accountId: string, kind: string, q: 
   if (q.after) query = query.where('_id', '>', q.after);
   query = query.orderBy('_id').limit(q.limit);
   if (q.skip) query = query.offset(q.skip);
-  return query.execute();
+  return query;
+}
+
+/** The columns a list answer needs: half the cost of reading whole rows. */
+export type ResourceDocRow = Pick<ResourceTable, '_id' | 'doc' | 'created_at' | 'last_modified'>;
+
+export async function listResourceDocs(db: Db, accountId: string, kind: string, q: ResourceListQuery): Promise<ResourceDocRow[]> {
+  return listQuery(db, accountId, kind, q).select(['_id', 'doc', 'created_at', 'last_modified']).execute();
 }
 
 export async function insertResource(db: Db, row: ResourceTable, refs: string[]) {
