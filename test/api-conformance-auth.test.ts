@@ -88,7 +88,7 @@ describe.each(dialects)('tokens and authentication on %s', (dialect) => {
     expect((await api('DELETE', `/v1/flows/${otherFlow.body._id}`)).status).toBe(403);
     expect((await api('POST', '/v1/flows', { name: 'no integration' })).status).toBe(403);
     expect((await api('POST', '/v1/flows', { name: 'inside', _integrationId: ids.integration })).status).toBe(201);
-    expect((await api('PATCH', `/v1/flows/${ids.flow}`, [{ op: 'replace', path: '/_integrationId', value: other.body._id }])).status).toBe(403);
+    expect((await api('PATCH', `/v1/exports/${ids.export}`, [{ op: 'replace', path: '/_integrationId', value: other.body._id }])).status).toBe(403);
     expect((await api('GET', '/v1/accesstokens')).status).toBe(403);
     expect((await api('GET', '/v1/stacks')).body).toEqual([]);
   });

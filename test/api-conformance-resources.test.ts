@@ -104,6 +104,23 @@ describe.each(dialects)('resource CRUD conformance on %s', (dialect) => {
     expect(hookRef.body.errors[0].field).toBe('hooks.preSavePage._scriptId');
   });
 
+  it('lets PATCH on flows touch only the patchable paths (422 otherwise)', async () => {
+    const ok = await t.api('PATCH', `/v1/flows/${ids.flow}`, [
+      { op: 'add', path: '/schedule', value: '? */5 * * * *' },
+      { op: 'add', path: '/pageGenerators/0/skipRetries', value: true },
+      { op: 'add', path: '/description', value: 'd' },
+    ]);
+    expect(ok.status).toBe(204);
+    const flow = (await t.api('GET', `/v1/flows/${ids.flow}`)).body;
+    expect(flow.pageGenerators[0].skipRetries).toBe(true);
+    const refused = await t.api('PATCH', `/v1/flows/${ids.flow}`, [{ op: 'replace', path: '/pageGenerators/0/_exportId', value: ids.export }]);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors[0]).toMatchObject({ code: 'invalid_field', field: '[0].path' });
+    const badOp = await t.api('PATCH', `/v1/exports/${ids.export}`, [{ op: 'replace', path: '/nothing/here', value: 1 }]);
+    expect(badOp.status).toBe(422);
+    expect((await t.api('PATCH', `/v1/exports/${ids.export}`, { op: 'replace' })).status).toBe(422);
+  });
+
   it('ignores read-only fields in bodies and erases omitted fields on PUT', async () => {
     const created = await t.api('POST', '/v1/integrations', { name: 'RO', description: 'd', _id: 'ffffffffffffffffffffffff', createdAt: '2000-01-01T00:00:00.000Z' });
     expect(created.status).toBe(201);

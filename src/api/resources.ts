@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { applyJsonPatch } from '../domain/json-patch.js';
 import type { ResourceService } from '../domain/resource-service.js';
 import { listScope } from '../domain/token-scope.js';
 import { notFound } from '../errors.js';
@@ -111,7 +110,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
       const row = await loadRow(request);
       assertMayWrite(request, JSON.parse(row.doc), kind.kind, kind.label, row._id);
       // The patched document must stay inside the token's scope too.
-      const patched = applyJsonPatch(service.toApi(row), request.body);
+      const patched = service.applyPatch(service.toApi(row), request.body);
       assertMayWrite(request, patched, kind.kind, kind.label, row._id);
       await service.replace(actorOf(request), row._id, patched);
       reply.status(204).send();

@@ -57,6 +57,8 @@ export interface ResourceKind {
   check?(doc: DocBody): ErrorItem[];
   /** Checks that read the store, and server-set fields (a license's user, a stack's system token). */
   beforeSave?(ctx: SaveContext): Promise<ErrorItem[]>;
+  /** When set, JSON Patch operations may only touch these paths (spec §4.6 for flows); others are 422. */
+  patchablePaths?: RegExp[];
   /** Values of promoted columns. */
   promote(doc: DocBody): { connection_id?: string; integration_id?: string; connector_id?: string; adaptor_type?: string };
 }
@@ -175,6 +177,13 @@ export const flowsKind: ResourceKind = {
   label: 'Flow',
   schema: FlowSchema,
   readOnly: ['free', 'resolvedAt'],
+  patchablePaths: [
+    /^\/(name|description|schedule|timezone|disabled|runPageGeneratorsInParallel)$/,
+    /^\/pageGenerators\/(\d+|-)\/(schedule|skipRetries)$/,
+    /^\/routers\/\d+\/name$/,
+    /^\/routers\/\d+\/branches\/\d+\/(name|description)$/,
+    /^\/aliases(\/.*)?$/,
+  ],
   references(doc) {
     const refs = common(doc);
     const gens = (doc.pageGenerators as DocBody[] | undefined) ?? [];

@@ -142,7 +142,25 @@ export class ResourceService {
   async patch(actor: string | Actor, id: string, ops: unknown): Promise<ApiDoc> {
     const who = actorOf(actor);
     const current = await this.get(who.accountId, id);
-    return this.replace(who, id, applyJsonPatch(current, ops));
+    return this.replace(who, id, this.applyPatch(current, ops));
+  }
+
+  /** Applies a JSON Patch to a document as the API shows it; paths outside `patchablePaths` are 422. */
+  applyPatch(current: ApiDoc, ops: unknown): ApiDoc {
+    const allowed = this.kind.patchablePaths;
+    if (allowed && Array.isArray(ops)) {
+      const errors: ErrorItem[] = [];
+      ops.forEach((op, i) => {
+        const paths = [op?.path, op?.op === 'move' ? op?.from : undefined].filter((p) => p !== undefined);
+        for (const path of paths) {
+          if (typeof path === 'string' && !allowed.some((r) => r.test(path))) {
+            errors.push({ code: 'invalid_field', field: `[${i}].path`, message: `${this.kind.label} path ${path} cannot be patched; use PUT to change it.` });
+          }
+        }
+      });
+      if (errors.length) throw new ApiError(errors, 422);
+    }
+    return applyJsonPatch(current, ops);
   }
 
   async remove(actor: string | Actor, id: string): Promise<void> {

@@ -239,6 +239,8 @@ class HttpSessionImpl implements HttpSession {
         headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
         body,
         signal,
+        // A ping answers "reachable now?": a refused port or a 5xx is the answer, not a reason to wait.
+        noRetry: true,
       });
       if (!p?.relativeURI) {
         // Without a ping request, any answer proves the host is reachable; only an auth refusal fails.
