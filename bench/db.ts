@@ -1,7 +1,7 @@
 /**
  * Database throughput and memory: copying a PostgreSQL table of BENCH_ROWS rows (default 1,000,000) into
  * another PostgreSQL table through the RDBMS adaptor (export session → import session, `bulk_insert`, and
- * `bulk_load` upsert) versus a plain pg script (SELECT through a cursor + one multi-row INSERT per batch).
+ * `bulk_load` upsert), and through a whole flow run (jobs, stored pages, engine), versus a plain pg script (SELECT through a cursor + one multi-row INSERT per batch).
  * Each run is a child process, so its peak RSS is its own. Then the peak RSS of exporting the same number of
  * rows from SQLite, PostgreSQL and MariaDB through the adaptor (cursor / streaming / iterate()).
  *
@@ -18,6 +18,7 @@ import Cursor from 'pg-cursor';
 import { rdbmsAdaptor } from '../src/adaptors/rdbms/index.js';
 import type { Doc, RunContext } from '../src/adaptors/adaptor.js';
 import { createMariadbDatabase, createPostgresDatabase, probeMariadb, probePostgres, type TempDatabase } from '../test/support/services.js';
+import { timeFlowRun } from './support/platform.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BATCH = 1000;
@@ -84,6 +85,21 @@ async function plainCopy(config: pg.ClientConfig, target: string): Promise<numbe
   return n;
 }
 
+/** The same copy as a flow run: jobs, stored pages and the engine, on embedded SQLite for the platform's own data. */
+async function flowCopy(conn: Doc, target: string): Promise<number> {
+  const { _id, ...connection } = conn;
+  const { records } = await timeFlowRun(
+    {
+      source: { name: 'Source', ...connection },
+      target: { name: 'Target', ...connection },
+      export: { name: 'Rows', adaptorType: 'RDBMSExport', pageSize: BATCH, rdbms: { query: 'SELECT * FROM source' } },
+      import: { name: 'Copy', adaptorType: 'RDBMSImport', rdbms: { queryType: ['bulk_insert'], bulkInsert: { tableName: target, batchSize: BATCH } } },
+    },
+    ROWS,
+  );
+  return records;
+}
+
 async function adaptorExportOnly(conn: Doc): Promise<number> {
   const s = await rdbmsAdaptor.open(conn);
   let n = 0;
@@ -100,6 +116,9 @@ async function child(scenario: string, arg: string): Promise<void> {
   switch (scenario) {
     case 'adaptor-insert':
       rows = await adaptorCopy(conn, 'bulk_insert', 'target_adaptor');
+      break;
+    case 'flow-insert':
+      rows = await flowCopy(conn, 'target_flow');
       break;
     case 'adaptor-upsert':
       rows = await adaptorCopy(conn, 'bulk_load', 'target_upsert');
@@ -150,14 +169,14 @@ async function main(): Promise<void> {
     await admin.query(
       `INSERT INTO source SELECT g, 'Customer ' || g, 'c' || g || '@example.com', (g % 10000) / 100.0, timestamptz '2024-01-01' + g * interval '1 second', repeat('x', 60) FROM generate_series(1, ${ROWS}) g`,
     );
-    for (const t of ['target_adaptor', 'target_upsert', 'target_plain']) await admin.query(TABLE_DDL(t).replace('TIMESTAMP', 'TIMESTAMPTZ'));
+    for (const t of ['target_adaptor', 'target_upsert', 'target_plain', 'target_flow']) await admin.query(TABLE_DDL(t).replace('TIMESTAMP', 'TIMESTAMPTZ'));
     await admin.query('VACUUM ANALYZE source');
 
     // Warm the source's pages into the cache, then run each path twice, alternating; the faster run counts.
     run('export', conn);
     const best = new Map<string, Result>();
     for (let round = 0; round < 2; round++) {
-      for (const [scenario, table] of [['plain', 'target_plain'], ['adaptor-insert', 'target_adaptor'], ['adaptor-upsert', 'target_upsert']] as const) {
+      for (const [scenario, table] of [['plain', 'target_plain'], ['adaptor-insert', 'target_adaptor'], ['flow-insert', 'target_flow'], ['adaptor-upsert', 'target_upsert']] as const) {
         await admin.query(`TRUNCATE ${table}`);
         await admin.query('CHECKPOINT');
         const r = run(scenario, conn);
@@ -170,6 +189,7 @@ async function main(): Promise<void> {
     const plain = best.get('plain')!;
     const insert = best.get('adaptor-insert')!;
     const upsert = best.get('adaptor-upsert')!;
+    const flow = best.get('flow-insert')!;
 
     console.log('\nPostgreSQL → PostgreSQL copy (best of 2 alternating runs; peak RSS is the larger of the two)');
     console.log('| path | rows | seconds | rows/s | vs plain | peak RSS |');
@@ -178,6 +198,7 @@ async function main(): Promise<void> {
       console.log(`| ${name} | ${fmt(r.rows)} | ${r.seconds.toFixed(2)} | ${fmt(r.rows / r.seconds)} | ${((r.rows / r.seconds) / (plain.rows / plain.seconds)).toFixed(2)}x | ${r.maxRssMb.toFixed(0)} MB |`);
     line('plain pg (cursor + multi-row INSERT)', plain);
     line('adaptor export → import (bulk_insert)', insert);
+    line('flow run: RDBMS export → RDBMS import (bulk_insert)', flow);
     line('adaptor export → import (bulk_load upsert)', upsert);
 
     // Export-only memory, per dialect.

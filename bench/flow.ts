@@ -11,13 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPostgresDatabase, probePostgres, type TempDatabase } from '../test/support/services.js';
+import { timeFlowRun } from './support/platform.js';
 
 const RECORDS = Number(process.env.BENCH_FLOW_RECORDS ?? 100_000);
 const PAGE = 1000;
@@ -57,42 +55,21 @@ const ddl = (table: string) => `CREATE TABLE ${table} (${columns.map((c, i) => `
 // ---------------------------------------------------------------- child: the platform
 
 /** Times the run itself (queued → completed), not the server's start-up. */
-async function platform(sourceUrl: string, db: TempDatabase, table: string, total: number): Promise<{ records: number; seconds: number }> {
-  const { startIntegrator } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config.js');
-  const { requestFlowRun } = await import('../src/engine/flow-runs.js');
-  const { findJobById } = await import('../src/store/jobs.js');
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-flow-'));
-  const app = await startIntegrator(loadConfig({}, { port: 0, dataDir, demo: false, worker: true, logLevel: 'silent', encryptionKey: 'bench', initialApiToken: 'bench-token-0123456789abcdef01234' }), { listen: false });
-  try {
-    const { services, owner } = app;
-    const account = owner.accountId;
-    const src = await services.connections.create(account, { name: 'Source', type: 'http', http: { baseURI: sourceUrl } });
-    const dst = await services.connections.create(account, { name: 'Target', type: 'rdbms', rdbms: { type: 'postgresql', host: db.host, port: db.port, user: db.user, password: db.password || undefined, database: db.name } });
-    const exp = await services.exports.create(account, { name: 'Records', adaptorType: 'HTTPExport', _connectionId: src._id, pageSize: PAGE, http: { relativeURI: '/records?page=1', paging: { method: 'linkheader' }, response: { resourcePath: 'records' } } });
-    const imp = await services.imports.create(account, {
-      name: 'Target rows',
-      adaptorType: 'RDBMSImport',
-      _connectionId: dst._id,
-      rdbms: { queryType: ['bulk_insert'], bulkInsert: { tableName: table, batchSize: PAGE } },
-      mapping: { fields: columns.map((c, i) => ({ extract: i === 0 ? 'id' : `f${i + 1}`, generate: c, ...(i === 0 ? { dataType: 'number' } : { dataType: 'string' }) })) },
-    });
-    const flow = await services.flows.create(account, { name: 'Bench', pageGenerators: [{ _exportId: exp._id }], pageProcessors: [{ type: 'import', _importId: imp._id }] });
-    const started = performance.now();
-    const jobId = await requestFlowRun(services, account, flow._id);
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 50));
-      const job = await findJobById(services.store.db, jobId);
-      if (job && ['completed', 'failed', 'canceled'].includes(job.status)) {
-        if (job.status !== 'completed' || job.num_error > 0) throw new Error(`bench run ${job.status}: ${job.extra} errors ${job.num_error}`);
-        if (job.num_export !== total) throw new Error(`exported ${job.num_export}, expected ${total}`);
-        return { records: job.num_success - job.num_export, seconds: (performance.now() - started) / 1000 };
-      }
-    }
-  } finally {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+function platform(sourceUrl: string, db: TempDatabase, table: string, total: number): Promise<{ records: number; seconds: number }> {
+  return timeFlowRun(
+    {
+      source: { name: 'Source', type: 'http', http: { baseURI: sourceUrl } },
+      target: { name: 'Target', type: 'rdbms', rdbms: { type: 'postgresql', host: db.host, port: db.port, user: db.user, password: db.password || undefined, database: db.name } },
+      export: { name: 'Records', adaptorType: 'HTTPExport', pageSize: PAGE, http: { relativeURI: '/records?page=1', paging: { method: 'linkheader' }, response: { resourcePath: 'records' } } },
+      import: {
+        name: 'Target rows',
+        adaptorType: 'RDBMSImport',
+        rdbms: { queryType: ['bulk_insert'], bulkInsert: { tableName: table, batchSize: PAGE } },
+        mapping: { fields: columns.map((c, i) => ({ extract: i === 0 ? 'id' : `f${i + 1}`, generate: c, ...(i === 0 ? { dataType: 'number' } : { dataType: 'string' }) })) },
+      },
+    },
+    total,
+  );
 }
 
 // ---------------------------------------------------------------- child: the baseline script
