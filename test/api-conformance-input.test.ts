@@ -39,12 +39,14 @@ describe('secret fields of every adaptor and resource schema', () => {
 
 describe('JSON shape limits', () => {
   it('measures depth and array length on the raw text, ignoring brackets and commas inside strings', () => {
-    expect(checkJsonShape('{"a":"[[[[,,,,"}', { maxDepth: 2, maxArrayLength: 2 })).toBeUndefined();
-    expect(checkJsonShape('[[[1]]]', { maxDepth: 2, maxArrayLength: 10 })).toMatch(/deeper than 2/);
-    expect(checkJsonShape('[1,2,3]', { maxDepth: 5, maxArrayLength: 3 })).toBeUndefined();
-    expect(checkJsonShape('[1,2,3,4]', { maxDepth: 5, maxArrayLength: 3 })).toMatch(/more than 3/);
-    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 2 })).toBeUndefined();
-    expect(checkJsonShape('["a\\"[", [1]]', { maxDepth: 2, maxArrayLength: 5 })).toBeUndefined();
+    expect(checkJsonShape('{"a":"[[[[,,,,"}', { maxDepth: 2, maxArrayLength: 2, maxObjectKeys: 5 })).toBeUndefined();
+    expect(checkJsonShape('[[[1]]]', { maxDepth: 2, maxArrayLength: 10, maxObjectKeys: 5 })).toMatch(/deeper than 2/);
+    expect(checkJsonShape('[1,2,3]', { maxDepth: 5, maxArrayLength: 3, maxObjectKeys: 5 })).toBeUndefined();
+    expect(checkJsonShape('[1,2,3,4]', { maxDepth: 5, maxArrayLength: 3, maxObjectKeys: 5 })).toMatch(/more than 3/);
+    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 2, maxObjectKeys: 5 })).toBeUndefined();
+    expect(checkJsonShape('["a\\"[", [1]]', { maxDepth: 2, maxArrayLength: 5, maxObjectKeys: 5 })).toBeUndefined();
+    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3 })).toBeUndefined();
+    expect(checkJsonShape('{"a":1,"b":2,"c":3,"d":4}', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3 })).toMatch(/more than 3 keys/);
   });
 });
 
@@ -67,6 +69,8 @@ describe.each(dialects)('bad input and secrets on %s', (dialect) => {
       [`{"name":"x","settings":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, 422, 'body_too_complex'],
       [`{"name":"x","aliases":[${'1,'.repeat(defaultJsonBodyLimits.maxArrayLength + 5)}1]}`, 422, 'body_too_complex'],
       ['{"name":"x","__proto__":{"polluted":true}}', 400, 'invalid_json'],
+      ['{"name":"x","settings":{"\\u005f_proto__":{"polluted":true}}}', 400, 'invalid_json'],
+      [`{"name":"x","settings":{${Array.from({ length: defaultJsonBodyLimits.maxObjectKeys + 1 }, (_, i) => `"k${i}":1`).join(',')}}}`, 422, 'body_too_complex'],
       [{ name: 'x', disabled: 'yes' }, 422, 'invalid_field'],
       [[{ name: 'x' }], 422, 'invalid_field'],
     ];
@@ -82,6 +86,19 @@ describe.each(dialects)('bad input and secrets on %s', (dialect) => {
     expect(text.status).toBe(422);
     expect(text.body.errors[0].field).toBe('(body)');
     expect(Number(await count())).toBe(before);
+  });
+
+  it('keeps JSON Patch pointers out of shared prototypes: __proto__ refused, constructor/toString not found', async () => {
+    const flow = await t.api('POST', '/v1/integrations', { name: 'Patched' });
+    const url = `/v1/integrations/${flow.body._id}`;
+    const proto = await t.api('PATCH', url, [{ op: 'add', path: '/__proto__/polluted', value: 1 }]);
+    expect(proto.status).toBe(422);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await t.api('PATCH', url, [{ op: 'add', path: '/constructor/prototype/polluted', value: 1 }])).status).toBe(422);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await t.api('PATCH', url, [{ op: 'copy', from: '/toString', path: '/description' }])).status).toBe(422);
+    expect((await t.api('PATCH', url, [{ op: 'replace', path: '/name', value: 'still writable' }])).status).toBe(204);
+    expect((await t.api('GET', url)).body.name).toBe('still writable');
   });
 
   it('encrypts every adaptor\'s connection secrets and iClient/stack secrets at rest, masks them, keeps them on a masked PUT', async () => {

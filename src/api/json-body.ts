@@ -7,9 +7,11 @@ export interface JsonBodyLimits {
   maxDepth: number;
   /** Most elements in any one array. */
   maxArrayLength: number;
+  /** Most keys in any one object. */
+  maxObjectKeys: number;
 }
 
-export const defaultJsonBodyLimits: JsonBodyLimits = { maxDepth: 64, maxArrayLength: 50_000 };
+export const defaultJsonBodyLimits: JsonBodyLimits = { maxDepth: 64, maxArrayLength: 50_000, maxObjectKeys: 10_000 };
 
 /**
  * Measures nesting and array sizes on the raw text, before JSON.parse builds anything: a deeply nested
@@ -36,8 +38,10 @@ export function checkJsonShape(text: string, limits: JsonBodyLimits): string | u
       counts[depth] = 0;
     } else if (c === 93 || c === 125) {
       depth--;
-    } else if (c === 44 && isArray[depth]) {
-      if (++counts[depth]! >= limits.maxArrayLength) return `An array in the body has more than ${limits.maxArrayLength} elements.`;
+    } else if (c === 44) {
+      if (isArray[depth]) {
+        if (++counts[depth]! >= limits.maxArrayLength) return `An array in the body has more than ${limits.maxArrayLength} elements.`;
+      } else if (++counts[depth]! >= limits.maxObjectKeys) return `An object in the body has more than ${limits.maxObjectKeys} keys.`;
     }
   }
   return undefined;
@@ -45,6 +49,17 @@ export function checkJsonShape(text: string, limits: JsonBodyLimits): string | u
 
 const protoKey = /"(?:__proto__|\\u005f\\u005fproto\\u005f\\u005f)"\s*:/;
 const constructorPrototype = /"constructor"\s*:\s*\{[^}]*"prototype"\s*:/;
+
+/** Escaped spellings (`"\\u005f_proto__"`) slip past the text test; JSON.parse makes them own keys, found here. */
+function holdsProtoKey(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object' || depth > 100) return false;
+  if (Array.isArray(value)) return value.some((v) => holdsProtoKey(v, depth + 1));
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return true;
+    if (holdsProtoKey((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
 
 /** The JSON body parser: shape limits first, then JSON.parse; prototype-poisoning keys are refused. */
 async function jsonBody(app: FastifyInstance, options: { limits?: Partial<JsonBodyLimits> }) {
@@ -68,7 +83,7 @@ async function jsonBody(app: FastifyInstance, options: { limits?: Partial<JsonBo
       done(new ApiError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`), undefined);
       return;
     }
-    if (protoKey.test(text) || constructorPrototype.test(text)) {
+    if (protoKey.test(text) || constructorPrototype.test(text) || (text.includes('\\u') && holdsProtoKey(parsed))) {
       done(new ApiError('invalid_json', 'The request body may not hold "__proto__" or "constructor.prototype" keys.'), undefined);
       return;
     }

@@ -48,13 +48,17 @@ export function applyJsonPatch<T>(doc: T, ops: unknown): T {
 function parse(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new ApiError('invalid_field', `"${pointer}" is not a JSON pointer.`, 'path');
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // Walking `__proto__` would reach (and let an `add` change) the prototype every object shares.
+  if (parts.includes('__proto__')) throw new ApiError('invalid_field', `"${pointer}" may not name "__proto__".`, 'path');
+  return parts;
 }
 
 function getAt(doc: unknown, parts: string[]): unknown {
   let cur = doc;
   for (const p of parts) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    // Own properties only: `constructor` or `toString` must not lead into shared prototypes.
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return undefined;
     cur = (cur as Record<string, unknown>)[p];
   }
   return cur;
@@ -76,7 +80,7 @@ function setAt(doc: unknown, parts: string[], value: unknown, mustExist: boolean
     if (mustExist) parent[index] = value;
     else parent.splice(index, 0, value);
   } else {
-    if (mustExist && !(key in parent)) throw fail('nothing to replace');
+    if (mustExist && !Object.hasOwn(parent, key)) throw fail('nothing to replace');
     parent[key] = value;
   }
   return doc;
@@ -91,7 +95,7 @@ function removeAt(doc: unknown, parts: string[], fail: (m: string) => Error): un
     if (!Number.isInteger(index) || index < 0 || index >= parent.length) throw fail('index out of range');
     parent.splice(index, 1);
   } else {
-    if (!(key in parent)) throw fail('nothing to remove');
+    if (!Object.hasOwn(parent, key)) throw fail('nothing to remove');
     delete parent[key];
   }
   return doc;
