@@ -93,6 +93,57 @@ describe.each(dialects)('tokens and authentication on %s', (dialect) => {
     expect((await api('GET', '/v1/stacks')).body).toEqual([]);
   });
 
+  it('holds a custom-scope token to its integrations on every action route, not only CRUD', async () => {
+    const other = await t.api('POST', '/v1/integrations', { name: 'Outside' });
+    const outConn = (await t.api('POST', '/v1/connections', { name: 'Out', type: 'http', _integrationId: other.body._id, http: { baseURI: 'http://127.0.0.1:9' } })).body._id;
+    const outExp = (await t.api('POST', '/v1/exports', { name: 'Out', adaptorType: 'HTTPExport', _connectionId: outConn, _integrationId: other.body._id, http: { relativeURI: '/x' } })).body._id;
+    const outImp = (await t.api('POST', '/v1/imports', { name: 'Out', adaptorType: 'HTTPImport', _connectionId: outConn, _integrationId: other.body._id, http: { method: ['POST'], relativeURI: ['/p'] } })).body._id;
+    const outFlow = (await t.api('POST', '/v1/flows', { name: 'Out', _integrationId: other.body._id, pageGenerators: [{ _exportId: outExp }], pageProcessors: [{ type: 'import', _importId: outImp }] })).body._id;
+    const job = (await t.api('POST', `/v1/flows/${outFlow}/run`)).body._jobId;
+    expect(job).toMatch(/^[0-9a-f]{24}$/);
+    const scoped = await t.api('POST', '/v1/accesstokens', { name: 'Actions', scope: 'Custom', _integrationIds: [ids.integration] });
+    const api = asToken(t, scoped.body.token);
+    const outside: [string, string, unknown?][] = [
+      ['POST', `/v1/flows/${outFlow}/run`],
+      ['POST', `/v1/flows/${outFlow}/test`, {}],
+      ['GET', `/v1/flows/${outFlow}/errors`],
+      ['GET', `/v1/flows/${outFlow}/${outImp}/errors`],
+      ['PUT', `/v1/flows/${outFlow}/${outImp}/resolved`, {}],
+      ['POST', `/v1/flows/${outFlow}/${outImp}/retry`, {}],
+      ['GET', `/v1/flows/${outFlow}/lastExportDateTime`],
+      ['GET', `/v1/flows/${outFlow}/schedule`],
+      ['GET', `/v1/flows/${outFlow}/jobs/latest`],
+      ['POST', `/v1/flows/${outFlow}/clone`, {}],
+      ['GET', `/v1/connections/${outConn}/ping`],
+      ['POST', `/v1/connections/${outConn}/proxy`, undefined],
+      ['POST', `/v1/exports/${outExp}/invoke`, {}],
+      ['POST', `/v1/imports/${outImp}/mapping/preview`, { data: [{}] }],
+      ['PUT', `/v1/exports/${outExp}/state/k`, { a: 1 }],
+      ['GET', `/v1/connections/${outConn}/audit`],
+      ['GET', `/v1/jobs/${job}`],
+      ['GET', `/v1/jobs/${job}/family`],
+      ['GET', `/v1/jobs/${job}/joberrors`],
+      ['PUT', `/v1/jobs/${job}/cancel`],
+      ['GET', `/v1/jobs?_flowId=${outFlow}`],
+      ['GET', '/v1/jobs'],
+      ['GET', '/v1/state'],
+      ['PUT', '/v1/state/k', { a: 1 }],
+      ['GET', '/v1/licenses'],
+    ];
+    for (const [method, path, body] of outside) {
+      const res = await api(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body.errors[0].code).toBe('forbidden');
+    }
+    expect((await t.api('GET', `/v1/jobs/${job}`)).body.status).not.toBe('canceled');
+    // Inside its integration the same routes answer.
+    expect((await api('GET', `/v1/flows/${ids.flow}/errors`)).status).toBe(200);
+    expect((await api('GET', `/v1/flows/${ids.flow}/lastExportDateTime`)).status).toBe(200);
+    expect((await api('GET', `/v1/jobs?_flowId=${ids.flow}`)).status).toBe(200);
+    expect((await api('PUT', `/v1/exports/${ids.export}/state/k`, { a: 1 })).status).toBeLessThan(300);
+    expect((await api('GET', `/v1/flows/${'0'.repeat(24)}/errors`)).status).toBe(404);
+  });
+
   it('mints one-time tokens: usable until expired, read-only for DIY code, connector-scoped for apps, 15 minutes at most', async () => {
     const { accountId, userId } = t.app.owner;
     const store = t.app.services.store;

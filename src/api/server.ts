@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../domain/services.js';
 import type { Logger } from '../logger.js';
 import auth from './auth.js';
+import scopeGuard from './scope-guard.js';
 import { connectionActionRoutes } from './connection-actions.js';
 import errorEnvelope from './error-envelope.js';
 import { accessTokenRoutes } from './access-tokens.js';
@@ -60,6 +61,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Cross-cutting.
   await app.register(errorEnvelope);
   await app.register(auth, { store: services.store });
+  await app.register(scopeGuard, { store: services.store });
   await app.register(rateLimit, { store: services.store, ...(options.rateLimit ? { limits: options.rateLimit } : {}) });
   await app.register(jsonBody, { ...(options.jsonLimits ? { limits: options.jsonLimits } : {}) });
 
