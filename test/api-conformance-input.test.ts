@@ -88,6 +88,33 @@ describe.each(dialects)('bad input and secrets on %s', (dialect) => {
     expect(Number(await count())).toBe(before);
   });
 
+  it('encrypts and masks export secrets (webhook verification, distributed bearer token), not ordinary settings', async () => {
+    const conn = await t.api('POST', '/v1/connections', { name: 'W', type: 'http', http: { baseURI: 'http://127.0.0.1:9' } });
+    const made = await t.api('POST', '/v1/exports', {
+      name: 'Hook', adaptorType: 'WebhookExport', webhook: { verify: 'token', token: 'S-wh-token', key: 'S-wh-key' },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.webhook).toMatchObject({ token: '******', key: '******' });
+    const dist = await t.api('POST', '/v1/exports', {
+      name: 'Dist', adaptorType: 'HTTPExport', _connectionId: conn.body._id, http: { relativeURI: '/x', paging: { method: 'token', path: 'next', token: 'not-a-secret' } }, distributed: { bearerToken: 'S-dist-token' },
+    });
+    expect(dist.status, JSON.stringify(dist.body)).toBe(201);
+    expect(dist.body.distributed.bearerToken).toBe('******');
+    expect(dist.body.http.paging.token).toBe('not-a-secret');
+    const rows = await t.app.services.store.db.selectFrom('resources').select(['doc']).execute();
+    const audit = await t.app.services.store.db.selectFrom('audit_log').select(['before_doc', 'after_doc']).execute();
+    expect(JSON.stringify(rows)).not.toMatch(/S-(wh|dist)-/);
+    expect(JSON.stringify(audit)).not.toMatch(/S-(wh|dist)-/);
+    const internal = await t.app.services.exports.getInternal(t.app.owner.accountId, made.body._id);
+    expect((internal.webhook as any).key).toBe('S-wh-key');
+    // Sending the mask back keeps the secret; the mask where nothing is stored is refused.
+    expect((await t.api('PUT', `/v1/exports/${made.body._id}`, { name: 'Hook', adaptorType: 'WebhookExport', webhook: { verify: 'token', token: '******', key: '******' } })).status).toBe(200);
+    expect(((await t.app.services.exports.getInternal(t.app.owner.accountId, made.body._id)).webhook as any).token).toBe('S-wh-token');
+    const masked = await t.api('POST', '/v1/connections', { name: 'M', type: 'http', http: { baseURI: 'http://127.0.0.1:9', auth: { type: 'basic', basic: { username: 'u', password: '******' } } } });
+    expect(masked.status).toBe(422);
+    expect(masked.body.errors[0].field).toBe('http.auth.basic.password');
+  });
+
   it('keeps JSON Patch pointers out of shared prototypes: __proto__ refused, constructor/toString not found', async () => {
     const flow = await t.api('POST', '/v1/integrations', { name: 'Patched' });
     const url = `/v1/integrations/${flow.body._id}`;

@@ -84,7 +84,7 @@ export class ResourceService {
   async getInternal(accountId: string, id: string): Promise<ApiDoc> {
     const row = await this.row(accountId, id);
     const doc = JSON.parse(row.doc) as Record<string, unknown>;
-    const open = this.kind.hasSecrets ? (openSecrets(this.#box, doc) as Record<string, unknown>) : doc;
+    const open = this.kind.hasSecrets ? (openSecrets(this.#box, doc, this.kind.hasSecrets) as Record<string, unknown>) : doc;
     return { ...open, _id: row._id };
   }
 
@@ -95,7 +95,7 @@ export class ResourceService {
     const now = Date.now();
     const id = newId();
     if (this.kind.apiIdentifierPrefix) doc.apiIdentifier = this.kind.apiIdentifierPrefix + randomBytes(4).toString('hex');
-    const sealed = this.kind.hasSecrets ? (sealSecrets(this.#box, doc) as Record<string, unknown>) : doc;
+    const sealed = this.kind.hasSecrets ? (sealSecrets(this.#box, doc, undefined, this.kind.hasSecrets) as Record<string, unknown>) : doc;
     const row: ResourceRow = {
       _id: id,
       account_id: who.accountId,
@@ -121,7 +121,7 @@ export class ResourceService {
     const stored = JSON.parse(existing.doc) as Record<string, unknown>;
     const doc = await this.#validated(this.#store.db, who.accountId, body, stored);
     if (stored.apiIdentifier) doc.apiIdentifier = stored.apiIdentifier;
-    const sealed = this.kind.hasSecrets ? (sealSecrets(this.#box, doc, stored) as Record<string, unknown>) : doc;
+    const sealed = this.kind.hasSecrets ? (sealSecrets(this.#box, doc, stored, this.kind.hasSecrets) as Record<string, unknown>) : doc;
     const now = Math.max(Date.now(), existing.last_modified + 1);
     const row: ResourceRow = {
       ...existing,
@@ -188,7 +188,7 @@ export class ResourceService {
   /** A stored row as the API shows it: secrets masked, timestamps ISO. */
   toApi(row: ResourceRow): ApiDoc {
     const doc = JSON.parse(row.doc) as Record<string, unknown>;
-    const shown = this.kind.hasSecrets ? (maskSecrets(doc) as Record<string, unknown>) : doc;
+    const shown = this.kind.hasSecrets ? (maskSecrets(doc, this.kind.hasSecrets) as Record<string, unknown>) : doc;
     return {
       _id: row._id,
       ...shown,

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiError } from '../errors.js';
 
 /**
  * Connection secrets are encrypted at rest with AES-256-GCM as `v1.<keyId>.<iv>.<tag>.<ciphertext>`
@@ -80,35 +81,52 @@ export function loadSecretBox(options: { key?: string; dataDir?: string }): Secr
 
 type Json = unknown;
 
-/** Walks a document and replaces each secret value with `fn(value, previous)`. */
-function mapSecrets(doc: Json, previous: Json, fn: (value: Json, previous: Json) => Json): Json {
-  if (Array.isArray(doc)) return doc.map((v, i) => mapSecrets(v, Array.isArray(previous) ? previous[i] : undefined, fn));
+/** Where a kind keeps secrets: anywhere in the document (`true`), or only inside these top-level blocks. */
+export type SecretPlaces = true | readonly string[];
+
+type SecretFn = (value: Json, previous: Json, path: string) => Json;
+
+/** Walks a document and replaces each secret value with `fn(value, previous, path)`. */
+function mapSecrets(doc: Json, previous: Json, fn: SecretFn, path: string): Json {
+  const at = (k: string | number) => (path ? `${path}.${k}` : String(k));
+  if (Array.isArray(doc)) return doc.map((v, i) => mapSecrets(v, Array.isArray(previous) ? previous[i] : undefined, fn, at(i)));
   if (doc === null || typeof doc !== 'object') return doc;
   const prev = previous && typeof previous === 'object' ? (previous as Record<string, Json>) : {};
   const out: Record<string, Json> = {};
   for (const [k, v] of Object.entries(doc)) {
     out[k] = SECRET_KEYS.has(k) && v !== null && v !== undefined && typeof v !== 'object'
-      ? fn(v, prev[k])
+      ? fn(v, prev[k], at(k))
       : SECRET_KEYS.has(k) && k === 'encrypted' && v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).map(([ek, ev]) => [ek, fn(ev, (prev[k] as Record<string, Json> | undefined)?.[ek])]))
-        : mapSecrets(v, prev[k], fn);
+        ? Object.fromEntries(Object.entries(v).map(([ek, ev]) => [ek, fn(ev, (prev[k] as Record<string, Json> | undefined)?.[ek], `${at(k)}.${ek}`)]))
+        : mapSecrets(v, prev[k], fn, at(k));
   }
   return out;
 }
 
-/** Encrypts secrets for storage. A value sent back as "******" keeps the stored secret. */
-export function sealSecrets(box: SecretBox, doc: Json, stored?: Json): Json {
-  return mapSecrets(doc, stored, (value, previous) => {
+function inPlaces(doc: Json, previous: Json, places: SecretPlaces, fn: SecretFn): Json {
+  if (places === true || doc === null || typeof doc !== 'object' || Array.isArray(doc)) return mapSecrets(doc, previous, fn, '');
+  const out = { ...(doc as Record<string, Json>) };
+  const prev = previous && typeof previous === 'object' ? (previous as Record<string, Json>) : {};
+  for (const block of places) if (out[block] !== undefined) out[block] = mapSecrets(out[block], prev[block], fn, block);
+  return out;
+}
+
+/**
+ * Encrypts secrets for storage. A value sent back as "******" keeps the stored secret; "******" where
+ * nothing is stored is refused (422 naming the field), never kept as if it were the secret.
+ */
+export function sealSecrets(box: SecretBox, doc: Json, stored?: Json, places: SecretPlaces = true): Json {
+  return inPlaces(doc, stored, places, (value, previous, path) => {
     if (value === MASK && typeof previous === 'string') return previous;
-    if (value === MASK) return value;
+    if (value === MASK) throw new ApiError('invalid_field', `${path} is "${MASK}" but no secret is stored there: send the secret itself.`, path);
     return box.encrypt(JSON.stringify(value));
   });
 }
 
-export function openSecrets(box: SecretBox, doc: Json): Json {
-  return mapSecrets(doc, undefined, (value) => (typeof value === 'string' && value.startsWith('v1.') ? JSON.parse(box.decrypt(value)) : value));
+export function openSecrets(box: SecretBox, doc: Json, places: SecretPlaces = true): Json {
+  return inPlaces(doc, undefined, places, (value) => (typeof value === 'string' && value.startsWith('v1.') ? JSON.parse(box.decrypt(value)) : value));
 }
 
-export function maskSecrets(doc: Json): Json {
-  return mapSecrets(doc, undefined, () => MASK);
+export function maskSecrets(doc: Json, places: SecretPlaces = true): Json {
+  return inPlaces(doc, undefined, places, () => MASK);
 }
