@@ -73,6 +73,16 @@ export interface LookupRequest {
   values: unknown[];
 }
 
+/** A lookup's answers, aligned with `LookupRequest.values`: each value's matches, or why searching it failed. */
+export type LookupAnswers = (unknown[] | { error: string })[];
+
+/** A problem `Adaptor.check` found in a block. */
+export interface BlockProblem {
+  code: string;
+  field: string;
+  message: string;
+}
+
 /** An open connection to one application; created per run (or per page) and closed after. */
 export interface AdaptorSession {
   /** Throws an Error with a clear message ("connecting to …: …") when the application cannot be reached. */
@@ -90,8 +100,11 @@ export interface AdaptorSession {
   commitExport?(req: ExportRequest, ctx: RunContext): Promise<void>;
   /** Writes one page; returns exactly one outcome per record. Throws only when the whole page failed. */
   importRecords?(req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]>;
-  /** Dynamic lookups for the mapper. */
-  lookup?(req: LookupRequest, ctx: RunContext): Promise<unknown[][]>;
+  /**
+   * Dynamic lookups for the mapper: one answer per value, its matches or `{error}` when searching that
+   * value failed (the other values keep their answers). Rejects only when the whole call failed.
+   */
+  lookup?(req: LookupRequest, ctx: RunContext): Promise<LookupAnswers>;
   close(): Promise<void>;
 }
 
@@ -110,5 +123,10 @@ export interface Adaptor {
   };
   /** Name of the block on each resource (`http`, `rdbms`…). */
   readonly blockName: string;
+  /**
+   * Optional checks of a block at save time, beyond its schema (templates that do not compile, bad
+   * identifiers); each problem names its field in full (`rdbms.query[0]`). Answered as a 422.
+   */
+  check?(resource: 'connection' | 'export' | 'import', block: Record<string, unknown>): BlockProblem[];
   open(connection: Doc): Promise<AdaptorSession>;
 }

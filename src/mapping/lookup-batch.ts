@@ -64,7 +64,7 @@ export class LookupBatch {
         try {
           answers = await port.lookup(lookup, table.values);
         } catch (err) {
-          failure = err instanceof Error ? err.message : String(err);
+          failure = batchFailure(table.values, err);
         }
         table.values.forEach((value, j) => {
           const a = answers?.[j];
@@ -78,6 +78,17 @@ export class LookupBatch {
       }),
     );
   }
+}
+
+/**
+ * Why every value of a lookup failed when the port call itself was rejected. The rejection may concern
+ * any one of the values (its message may quote that value's request), so it is quoted only when the
+ * page asked for a single value; otherwise each value gets a generic reason (the record error names the
+ * lookup and the record's own value).
+ */
+function batchFailure(values: readonly unknown[], err: unknown): string {
+  if (values.length === 1) return err instanceof Error ? err.message : String(err);
+  return `the lookup could not be run for the ${values.length} values of this page`;
 }
 
 /** Used when a page needs dynamic lookups and no port was given (e.g. a preview without connections). */

@@ -213,6 +213,29 @@ describe('dynamic lookups through the port', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('when the port call for several values is rejected, no record is told another value\'s failure', async () => {
+    const port: LookupPort = {
+      lookup: async () => {
+        throw new Error('lookup "customer": GET http://h/c?email=b%40x: HTTP 500');
+      },
+    };
+    const compiled = compileMapping({ fields: [{ extract: 'email', generate: 'c', lookupName: 'customer' }] }, [
+      { name: 'customer', relativeURI: '/c' },
+    ]);
+    const outcomes = await compiled.mapPage([{ email: 'a@x' }, { email: 'b@x' }], port);
+    expect(outcomes).toStrictEqual(
+      ['a@x', 'b@x'].map((v) => ({
+        errors: [
+          {
+            code: 'lookup_failed',
+            message: `lookup "customer" failed for "${v}": the lookup could not be run for the 2 values of this page`,
+            field: 'c',
+          },
+        ],
+      })),
+    );
+  });
+
   it('accepts per-value errors and treats missing answers as failures', async () => {
     const port: LookupPort = {
       lookup: async (_lookup, values) => values.slice(0, 1).map(() => ({ error: 'timed out' })),

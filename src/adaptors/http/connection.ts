@@ -4,6 +4,7 @@ import type {
   ExportPage,
   ExportRequest,
   ImportRequest,
+  LookupAnswers,
   LookupRequest,
   RecordOutcome,
   RunContext,
@@ -35,7 +36,7 @@ export interface HttpSession extends AdaptorSession {
   readonly kind: 'http';
   exportPages(req: ExportRequest, ctx: RunContext): AsyncIterable<ExportPage>;
   importRecords(req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]>;
-  lookup(req: LookupRequest, ctx: RunContext): Promise<unknown[][]>;
+  lookup(req: LookupRequest, ctx: RunContext): Promise<LookupAnswers>;
   readonly connection: Doc;
   readonly config: HttpConnectionConfig;
   /** Sends with auth, connection headers and the governor; renews credentials once on an auth failure. */
