@@ -39,6 +39,8 @@ export function isSecretField(name: string): boolean {
 }
 
 export interface SecretBox {
+  /** A short fingerprint of the key (not the key): every process sharing a database must show the same. */
+  readonly keyId: string;
   encrypt(plain: string): string;
   decrypt(sealed: string): string;
 }
@@ -61,6 +63,7 @@ export function loadSecretBox(options: { key?: string; dataDir?: string }): Secr
   const key = createHash('sha256').update(material).digest();
   const keyId = createHash('sha256').update(key).digest('base64url').slice(0, 8);
   return {
+    keyId,
     encrypt(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
