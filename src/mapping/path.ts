@@ -18,6 +18,18 @@ export class PathSyntaxError extends Error {
 
 const MAX_INDEX = 2 ** 32 - 2;
 
+/**
+ * The most segments a path may have (`a.b.c` has 3). Deeper paths are refused when parsed, so that no
+ * reader, writer or compiled builder ever nests (or recurses) more than this.
+ */
+export const MAX_PATH_SEGMENTS = 64;
+
+/**
+ * The largest array index a mapping may generate (`lines.9999.sku`): one record must never create an
+ * enormous, mostly empty array. Reading (extract) may use any index.
+ */
+export const MAX_GENERATE_INDEX = 9999;
+
 function asIndex(text: string): number | undefined {
   if (text === '0') return 0;
   const c = text.charCodeAt(0);
@@ -30,7 +42,7 @@ function asIndex(text: string): number | undefined {
   return n <= MAX_INDEX ? n : undefined;
 }
 
-/** Parses a path; throws PathSyntaxError naming the problem. */
+/** Parses a path; throws PathSyntaxError naming the problem (also for more than MAX_PATH_SEGMENTS segments). */
 export function parsePath(path: string): Segment[] {
   if (path === '') throw new PathSyntaxError('path is empty');
   const out: Segment[] = [];
@@ -38,6 +50,9 @@ export function parsePath(path: string): Segment[] {
   // true when the next thing must be a segment (start of path, or right after a dot)
   let needSegment = true;
   while (i < path.length) {
+    if (out.length >= MAX_PATH_SEGMENTS) {
+      throw new PathSyntaxError(`path has more than ${MAX_PATH_SEGMENTS} segments`);
+    }
     const ch = path[i];
     if (ch === '[') {
       const [seg, next] = readBracket(path, i);

@@ -2,7 +2,7 @@ import { isDataType, type DataType } from './convert.js';
 import type { MappingIssue } from './errors.js';
 import { normalizeLookups, type Lookup } from './lookups.js';
 import { insertLeaf, keysOf, newNode, type OutputNode } from './output-tree.js';
-import { formatPath, hasWildcard, parsePath, splitAtWildcards, WILDCARD, type Segment } from './path.js';
+import { formatPath, hasWildcard, MAX_GENERATE_INDEX, parsePath, splitAtWildcards, WILDCARD, type Segment } from './path.js';
 import { isTemplate, parseTemplate, type TemplatePart } from './template.js';
 
 type Key = string | number;
@@ -103,6 +103,9 @@ export function planMapping(mapping: unknown, importLookups?: unknown): MappingP
 
 type Report = (field: string, message: string) => void;
 
+/** A path as quoted in messages; a very long one is cut short. */
+const shown = (text: string): string => `"${text.length > 120 ? `${text.slice(0, 117)}...` : text}"`;
+
 const generateKey = (rule: Record<string, unknown>): string =>
   rule.generate === undefined && rule.gField !== undefined ? 'gField' : 'generate';
 
@@ -117,16 +120,21 @@ function parseGenerate(rule: Record<string, unknown>, at: string, issue: Report)
   try {
     const path = parsePath(text);
     if (hasWildcard(path)) {
-      issue(field, `generate "${text}" cannot hold [*]; use a list rule to generate arrays`);
+      issue(field, `generate ${shown(text)} cannot hold [*]; use a list rule to generate arrays`);
       return undefined;
     }
     if (typeof path[0] === 'number') {
-      issue(field, `generate "${text}" cannot start with an array index: a record is an object`);
+      issue(field, `generate ${shown(text)} cannot start with an array index: a record is an object`);
+      return undefined;
+    }
+    const tooLarge = path.find((seg) => typeof seg === 'number' && seg > MAX_GENERATE_INDEX);
+    if (tooLarge !== undefined) {
+      issue(field, `generate ${shown(text)}: array index ${String(tooLarge)} is above ${MAX_GENERATE_INDEX}, the largest index a mapping may generate`);
       return undefined;
     }
     return keysOf(path);
   } catch (err) {
-    issue(field, `generate "${text}": ${(err as Error).message}`);
+    issue(field, `generate ${shown(text)}: ${(err as Error).message}`);
     return undefined;
   }
 }
@@ -154,7 +162,7 @@ function planField(
         ? { kind: 'template', parts: parseTemplate(extract) }
         : { kind: 'path', path: parsePath(extract) };
     } catch (err) {
-      issue(`${at}.${extractKey}`, `extract "${extract}": ${(err as Error).message}`);
+      issue(`${at}.${extractKey}`, `extract ${shown(extract)}: ${(err as Error).message}`);
     }
   } else if (extract !== undefined && extract !== null && extract !== '') {
     issue(`${at}.${extractKey}`, 'extract must be a string');

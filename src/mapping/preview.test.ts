@@ -35,5 +35,12 @@ describe('previewMapping', () => {
 
   it('throws MappingValidationError for an invalid mapping', async () => {
     await expect(previewMapping({ fields: [{ extract: '{x', generate: 'x' }] }, [])).rejects.toBeInstanceOf(MappingValidationError);
+    const tooDeep = Array.from({ length: 5000 }, () => 'a').join('.');
+    await expect(previewMapping({ fields: [{ extract: 'a', generate: tooDeep }] }, [{ a: 1 }])).rejects.toMatchObject({
+      items: [{ field: 'mapping.fields[0].generate' }],
+    });
+    await expect(previewMapping({ fields: [{ extract: 'a', generate: 'x.10000000' }] }, [{ a: 1 }])).rejects.toMatchObject({
+      items: [{ field: 'mapping.fields[0].generate' }],
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileMapping, MappingValidationError, validateMapping, type Mapping } from './index.js';
+import { MAX_GENERATE_INDEX, MAX_PATH_SEGMENTS } from './path.js';
 
 const fieldsOf = (issues: { field: string }[]) => issues.map((i) => i.field);
 
@@ -21,6 +22,63 @@ describe('validateMapping', () => {
         [{ name: 'l', map: {} }],
       ),
     ).toEqual([]);
+  });
+
+  it('refuses paths deeper than MAX_PATH_SEGMENTS, in generate, extract, templates and lists, without overflowing the stack', () => {
+    const deep = (n: number) => Array.from({ length: n }, (_, i) => `k${i}`).join('.');
+    const atLimit = deep(MAX_PATH_SEGMENTS);
+    expect(validateMapping({ fields: [{ extract: atLimit, generate: atLimit }] })).toEqual([]);
+    const tooDeep = deep(5000);
+    const issues = validateMapping({
+      fields: [
+        { extract: 'a', generate: tooDeep },
+        { extract: tooDeep, generate: 'b' },
+        { extract: `x {${tooDeep}}`, generate: 'c' },
+        { extract: 'a', generate: deep(MAX_PATH_SEGMENTS + 1) },
+      ],
+      lists: [{ generate: tooDeep, fields: [{ extract: 'a', generate: 'a' }] }],
+    });
+    expect(fieldsOf(issues)).toEqual([
+      'mapping.fields[0].generate',
+      'mapping.fields[1].extract',
+      'mapping.fields[2].extract',
+      'mapping.fields[3].generate',
+      'mapping.lists[0].generate',
+    ]);
+    for (const i of issues) {
+      expect(i.message).toContain(`more than ${MAX_PATH_SEGMENTS} segments`);
+      expect(i.message.length).toBeLessThan(300);
+    }
+    expect(() => compileMapping({ fields: [{ extract: 'a', generate: tooDeep }] })).toThrow(MappingValidationError);
+  });
+
+  it('compiles and maps a rule at the deepest allowed path', () => {
+    const keys = Array.from({ length: MAX_PATH_SEGMENTS }, (_, i) => `k${i}`);
+    let input: Record<string, unknown> = { k63: 'leaf' };
+    for (let i = MAX_PATH_SEGMENTS - 2; i >= 0; i--) input = { [`k${i}`]: input };
+    const out = compileMapping({ fields: [{ extract: keys.join('.'), generate: keys.join('.') }] }).mapRecord(input);
+    expect(out).toStrictEqual({ record: input });
+  });
+
+  it(`refuses generate array indexes above MAX_GENERATE_INDEX (${MAX_GENERATE_INDEX}); extract may read any index`, () => {
+    expect(validateMapping({ fields: [{ extract: 'a', generate: `x.${MAX_GENERATE_INDEX}` }] })).toEqual([]);
+    const issues = validateMapping({
+      fields: [
+        { extract: 'a', generate: 'x.10000000' },
+        { extract: 'b', generate: 'y[4294967294].z' },
+        { extract: 'lines.4294967294', generate: 'ok' },
+      ],
+      lists: [{ generate: 'rows.10000', fields: [{ extract: 'a', generate: 'a' }] }],
+    });
+    expect(fieldsOf(issues)).toEqual(['mapping.fields[0].generate', 'mapping.fields[1].generate', 'mapping.lists[0].generate']);
+    expect(issues[0]!.message).toBe(
+      `generate "x.10000000": array index 10000000 is above ${MAX_GENERATE_INDEX}, the largest index a mapping may generate`,
+    );
+    const big: unknown[] = [];
+    big[4294967294] = 'far';
+    expect(compileMapping({ fields: [{ extract: 'lines.4294967294', generate: 'v' }] }).mapRecord({ lines: big })).toStrictEqual({
+      record: { v: 'far' },
+    });
   });
 
   it('names an empty or missing generate', () => {
