@@ -63,6 +63,12 @@ describe.each(dialects)('tokens and authentication on %s', (dialect) => {
     const bad = await t.api('POST', '/v1/accesstokens', { name: 'x', autoPurge: '2 days', extra: 1 });
     expect(bad.status).toBe(422);
     expect(bad.body.errors.map((e: any) => e.field).sort()).toEqual(['autoPurge', 'extra']);
+    const fullWithIds = await t.api('POST', '/v1/accesstokens', { name: 'x', _integrationIds: [ids.integration] });
+    expect(fullWithIds.status).toBe(422);
+    expect(fullWithIds.body.errors[0].field).toBe('scope');
+    const unknownIds = await t.api('POST', '/v1/accesstokens', { name: 'x', scope: 'Custom', _integrationIds: [ids.integration, '0'.repeat(24)], _exportIds: [ids.import] });
+    expect(unknownIds.status).toBe(422);
+    expect(unknownIds.body.errors.map((e: any) => e.field)).toEqual(['_integrationIds[1]', '_exportIds[0]']);
     const monitor = await addAccount(t, 'Monitor', 'monitor');
     const refused = await monitor.api('GET', '/v1/accesstokens');
     expect(refused.status).toBe(403);

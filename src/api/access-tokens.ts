@@ -5,6 +5,7 @@ import type { StoredScope } from '../domain/token-scope.js';
 import { validateAgainst } from '../domain/validation.js';
 import { ApiError, notFound } from '../errors.js';
 import type { Store } from '../store/database.js';
+import { existingResources } from '../store/resources.js';
 import { createToken, deleteToken, findToken, generateToken, listTokens, updateToken, type TokenRow } from '../store/accounts.js';
 import { assertAdministrator } from './access.js';
 import { ErrorEnvelope, IdParams } from './openapi-schemas.js';
@@ -31,7 +32,32 @@ function validBody(body: unknown): Body {
   for (const ro of ['_id', 'createdAt', 'lastModified', '_userId', 'expiresAt', 'token']) delete doc[ro];
   const errors = validateAgainst(AccessTokenSchema, doc);
   if (errors.length) throw new ApiError(errors, 422);
+  const listed = scopeLists.filter((f) => Array.isArray(doc[f]) && (doc[f] as unknown[]).length > 0);
+  if ((doc.scope ?? 'Full access') === 'Full access' && listed.length > 0) {
+    // A list of ids with a full-access scope would silently give the token everything.
+    throw new ApiError('invalid_field', `${listed[0]} limits a token only with "scope": "Custom".`, 'scope');
+  }
   return doc as Body;
+}
+
+const scopeLists = ['_integrationIds', '_connectorIds', ...idFields] as const;
+const kindOfList: Record<(typeof scopeLists)[number], string> = {
+  _integrationIds: 'integrations',
+  _connectorIds: 'connectors',
+  _connectionIds: 'connections',
+  _exportIds: 'exports',
+  _importIds: 'imports',
+};
+
+/** Every id a custom scope lists must be a resource of that kind in this account (422 naming it). */
+async function assertScopeIdsExist(db: Store['db'], accountId: string, body: Body) {
+  const wanted = scopeLists.flatMap((f) => (body[f] ?? []).map((id, i) => ({ field: `${f}[${i}]`, id, kind: kindOfList[f] })));
+  if (wanted.length === 0) return;
+  const found = new Map((await existingResources(db, accountId, wanted.map((w) => w.id))).map((r) => [r._id, r.kind]));
+  const errors = wanted
+    .filter((w) => found.get(w.id) !== w.kind)
+    .map((w) => ({ code: 'invalid_field', field: w.field, message: `${w.id} is not one of this account's ${w.kind}.` }));
+  if (errors.length) throw new ApiError(errors, 422);
 }
 
 function scopeOf(body: Body): unknown {
@@ -88,6 +114,7 @@ export async function accessTokenRoutes(app: FastifyInstance, options: { store: 
   app.post('/v1/accesstokens', { schema: { tags, summary: 'Create an API token (shown once)', body: AccessTokenSchema, response: { 201: TokenAnswer, '4xx': ErrorEnvelope } } }, async (request, reply) => {
     assertAdministrator(request);
     const body = validBody(request.body);
+    await assertScopeIdsExist(db, request.identity.accountId, body);
     const purge = purgeMs[body.autoPurge ?? 'never'];
     const { token, tokenId } = await createToken(db, {
       accountId: request.identity.accountId,
@@ -106,6 +133,7 @@ export async function accessTokenRoutes(app: FastifyInstance, options: { store: 
   app.put('/v1/accesstokens/:_id', { schema: { tags, summary: 'Replace an API token\'s name, scope and auto purge', ...params, body: AccessTokenSchema, response: { 200: TokenAnswer, '4xx': ErrorEnvelope } } }, async (request) => {
     const row = await load(request);
     const body = validBody(request.body);
+    await assertScopeIdsExist(db, request.identity.accountId, body);
     const purge = purgeMs[body.autoPurge ?? 'never'];
     await updateToken(db, request.identity.accountId, row._id, {
       name: body.name,
