@@ -191,7 +191,7 @@ function lookupResolver(
     if (n === 1) return finish(answer[0]);
     if (n === 0) return fail(cx, value, 0);
     if (lookup.pickFirstMatch) return finish(answer[0]);
-    if (lookup.useDefaultOnMultipleMatches) return finish(lookup.hasDefault ? lookupDefault() : '');
+    if (lookup.useDefaultOnMultipleMatches) return finish(lookup.hasDefault ? lookupDefault() : hasDef ? def() : '');
     if (lookup.allowFailures) return finish(answer[0]);
     return fail(cx, value, n);
   };

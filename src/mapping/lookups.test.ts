@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compileMapping, type DynamicLookup, type LookupAnswer, type LookupPort, type Mapping } from './index.js';
+import { compileMapping, validateMapping, type DynamicLookup, type LookupAnswer, type LookupPort, type Mapping } from './index.js';
+
+const rule1 = { fields: [{ extract: 'email', generate: 'c', lookupName: 'customer' }] };
+const fieldsOf = (issues: { field: string }[]) => issues.map((i) => i.field);
 
 /** A port over an in-memory table that records every call it gets. */
 function fakePort(table: Record<string, Record<string, unknown[]>>, failing: string[] = []) {
@@ -190,6 +193,49 @@ describe('dynamic lookups through the port', () => {
     expect(await run({ pickFirstMatch: true })).toStrictEqual({ record: { c: 'C1' } });
     expect(await run({ allowFailures: true })).toStrictEqual({ record: { c: 'C1' } });
     expect(await run({ useDefaultOnMultipleMatches: true, default: 'none' })).toStrictEqual({ record: { c: 'none' } });
+  });
+
+  it('with useDefaultOnMultipleMatches and no lookup default, several matches give the rule\'s default, as no match does', async () => {
+    const many = { customer: { 'a@x': ['C1', 'C9'] } };
+    const compiled = compileMapping({ fields: [{ extract: 'email', generate: 'c', lookupName: 'customer', default: 'rule-default' }] }, [
+      { name: 'customer', relativeURI: '/c', useDefaultOnMultipleMatches: true, allowFailures: true },
+    ]);
+    expect(await compiled.mapPage([{ email: 'a@x' }, { email: 'z@x' }], fakePort(many).port)).toStrictEqual([
+      { record: { c: 'rule-default' } },
+      { record: { c: 'rule-default' } },
+    ]);
+    const noDefaults = compileMapping({ fields: [{ extract: 'email', generate: 'c', lookupName: 'customer' }] }, [
+      { name: 'customer', relativeURI: '/c', useDefaultOnMultipleMatches: 'true' },
+    ]);
+    expect(await noDefaults.mapPage([{ email: 'a@x' }], fakePort(many).port)).toStrictEqual([{ record: { c: '' } }]);
+  });
+
+  it('reads allowFailures, pickFirstMatch and useDefaultOnMultipleMatches as true/false or "true"/"false" ("" is false)', async () => {
+    const many = { customer: { 'a@x': ['C1', 'C9'] } };
+    const rule = { fields: [{ extract: 'email', generate: 'c', lookupName: 'customer' }] };
+    const run = async (options: object) =>
+      (await compileMapping(rule, [{ name: 'customer', relativeURI: '/c', ...options }]).mapPage([{ email: 'z@x' }, { email: 'a@x' }], fakePort(many).port));
+    expect(await run({ allowFailures: 'true', default: 'g' })).toStrictEqual([{ record: { c: 'g' } }, { record: { c: 'C1' } }]);
+    expect(await run({ allowFailures: ' TRUE ', default: 'g' })).toStrictEqual([{ record: { c: 'g' } }, { record: { c: 'C1' } }]);
+    for (const off of ['', 'false', false, null]) {
+      expect(await run({ allowFailures: off, pickFirstMatch: off, default: 'g' })).toMatchObject([
+        { errors: [{ code: 'lookup_failed', message: 'lookup "customer": no match for "z@x"' }] },
+        { errors: [{ code: 'lookup_failed', message: 'lookup "customer": 2 matches for "a@x"' }] },
+      ]);
+    }
+  });
+
+  it('reports any other allowFailures value, naming the lookup field', () => {
+    for (const bad of ['0', '1', 'yes', 0, 1, {}, []]) {
+      expect(validateMapping(rule1, [{ name: 'customer', relativeURI: '/c', allowFailures: bad as never }])).toEqual([
+        { code: 'invalid_field', field: 'lookups[0].allowFailures', message: `allowFailures must be true or false (got ${JSON.stringify(bad)})` },
+      ]);
+    }
+    expect(fieldsOf(validateMapping({ ...rule1, lookups: { customer: { map: {}, allowFailures: '0' } } }))).toEqual(['mapping.lookups.customer.allowFailures']);
+    expect(fieldsOf(validateMapping(rule1, [{ name: 'customer', relativeURI: '/c', pickFirstMatch: {} as never, useDefaultOnMultipleMatches: 'no' }]))).toEqual([
+      'lookups[0].pickFirstMatch',
+      'lookups[0].useDefaultOnMultipleMatches',
+    ]);
   });
 
   it('applies allowFailures and default to no match', async () => {

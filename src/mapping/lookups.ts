@@ -1,4 +1,3 @@
-import { toBoolean } from './convert.js';
 import type { MappingIssue } from './errors.js';
 
 /** What every lookup carries once normalised, whichever form it was written in. */
@@ -59,10 +58,31 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A lookup's on/off setting: `true`/`false`, the strings `"true"`/`"false"` (any case, trimmed), and `""`,
+ * `null` or absent for off. Anything else (`"0"`, `1`, `{}`) is reported rather than guessed.
+ */
+function flag(def: Record<string, unknown>, key: string, at: string, issues: MappingIssue[]): boolean {
+  const v = def[key];
+  if (v === undefined || v === null || v === '' || v === false) return false;
+  if (v === true) return true;
+  if (typeof v === 'string') {
+    const word = v.trim().toLowerCase();
+    if (word === 'true') return true;
+    if (word === 'false') return false;
+  }
+  issues.push({
+    code: 'invalid_field',
+    field: `${at}.${key}`,
+    message: `${key} must be true or false (got ${describeValue(v)})`,
+  });
+  return false;
+}
+
 function normalizeOne(name: string, def: Record<string, unknown>, at: string, issues: MappingIssue[]): Lookup {
   const common: LookupCommon = {
     name,
-    allowFailures: toBoolean(def.allowFailures),
+    allowFailures: flag(def, 'allowFailures', at, issues),
     hasDefault: def.default !== undefined,
     default: def.default,
   };
@@ -76,8 +96,8 @@ function normalizeOne(name: string, def: Record<string, unknown>, at: string, is
   return {
     ...common,
     kind: 'dynamic',
-    pickFirstMatch: toBoolean(def.pickFirstMatch),
-    useDefaultOnMultipleMatches: toBoolean(def.useDefaultOnMultipleMatches),
+    pickFirstMatch: flag(def, 'pickFirstMatch', at, issues),
+    useDefaultOnMultipleMatches: flag(def, 'useDefaultOnMultipleMatches', at, issues),
     definition: def,
   };
 }

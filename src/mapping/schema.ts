@@ -40,6 +40,7 @@ export const ListMappingSchema = Type.Object(
   { additionalProperties: true },
 );
 
+// true/false or "true"/"false" ("" is false); validateMapping reports any other string.
 const flag = (description: string) => Type.Optional(Type.Union([Type.Boolean(), Type.String()], { description }));
 
 const lookupProperties = {
@@ -49,7 +50,7 @@ const lookupProperties = {
   default: Type.Optional(Type.Unknown({ description: 'Result when the lookup finds nothing (with allowFailures).' })),
   allowFailures: flag('No match gives `default` (or "") instead of a record error; several matches give the first.'),
   pickFirstMatch: flag('(legacy) Several matches give the first.'),
-  useDefaultOnMultipleMatches: flag('Several matches give `default`.'),
+  useDefaultOnMultipleMatches: flag('Several matches give `default` (else the rule\'s `default`, else "").'),
   relativeURI: path('HTTP lookup: URI with `{field}` placeholders.'),
   method: path('HTTP lookup: GET or POST.'),
   extract: path('HTTP lookup: path of the result in the response.'),
