@@ -22,6 +22,10 @@ function layout(o: FixedWidthOptions | undefined): Layout[] {
   });
 }
 
+export function checkFixedWidth(o: FixedWidthOptions | undefined): void {
+  layout(o);
+}
+
 /** Fixed-width lines → records; a line too short to reach the last column is a problem naming its line. */
 export async function* parseFixedWidth(text: AsyncIterable<string>, o: FixedWidthOptions | undefined, fileName?: string): AsyncGenerator<ParsedItem> {
   const cols = layout(o);

@@ -209,3 +209,72 @@ describe('encodings and compression', () => {
     await expect(parse('a', { type: 'csv', encoding: 'ebcdic' })).rejects.toThrow(/encoding "ebcdic"/);
   });
 });
+
+describe('CSV malformed rows', () => {
+  const rowOf = (p: ExportProblem) => Number(/ row (\d+):/.exec(p.message)?.[1]);
+
+  it('reports each malformed row once, with its own row number; the valid rows after it go through', async () => {
+    for (const eol of ['\n', '\r\n']) {
+      const text = ['id,name,qty', '1,a,1', '2,b', '3,c,3,extra', '4,"d"x,4', '5,e,5'].join(eol) + eol;
+      for (const chunk of [1, 3, 7, 1000]) {
+        const records: DataRecord[] = [];
+        const problems: ExportProblem[] = [];
+        for await (const item of parseFile(bytes(text, chunk), { type: 'csv' }, 'm.csv')) 'record' in item ? records.push(item.record) : problems.push(item.problem);
+        expect(records).toEqual([{ id: '1', name: 'a', qty: '1' }, { id: '5', name: 'e', qty: '5' }]);
+        expect(problems.map(rowOf)).toEqual([3, 4, 5]);
+        expect(problems.map((p) => p.data)).toEqual(['2,b', '3,c,3,extra', '4,"d"x,4']);
+        expect(problems[2]!.message).toMatch(/closing quote/i);
+      }
+    }
+  });
+
+  it('reports an unclosed quote on the row where it opened, and reads the lines after it', async () => {
+    const { records, problems } = await parse('id,name\n1,"a\n2,b\n', { type: 'csv' }, 'q.csv');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(/^parsing q\.csv row 2: .*quote/i);
+    expect(problems[0]!.data).toBe('1,"a');
+    expect(records).toEqual([{ id: '2', name: 'b' }]);
+  });
+
+  it('counts the lines of quoted line breaks in later row numbers', async () => {
+    const { records, problems } = await parse('id,note\n1,"x\ny\nz"\n2\n3,ok\n', { type: 'csv' });
+    expect(records).toEqual([{ id: '1', note: 'x\ny\nz' }, { id: '3', note: 'ok' }]);
+    expect(problems.map(rowOf)).toEqual([5]);
+  });
+
+  it('keeps a quote inside an unquoted value, handles a lone CR and multi-character delimiters', async () => {
+    expect((await parse('a,b\rx"y,2\r', { type: 'csv' })).records).toEqual([{ a: 'x"y', b: '2' }]);
+    expect((await parse('a||b\n1||"p||q"\n', { type: 'csv', csv: { columnDelimiter: '||' } })).records).toEqual([{ a: '1', b: 'p||q' }]);
+  });
+
+  it('refuses a binary file once, whatever its name', async () => {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), Buffer.from('IHDR,,,\n"\n')]);
+    await expect(parse(png, { type: 'csv' }, 'img.csv')).rejects.toThrow(/binary/);
+    await expect(parse(gzipSync(png), { type: 'csv', compressionFormat: 'gzip' }, 'img.csv.gz')).rejects.toThrow(/binary/);
+    // UTF-16 text is full of NUL bytes and is still text.
+    expect((await parse(Buffer.from('a\nx\n', 'utf16le'), { type: 'csv', encoding: 'utf-16le' })).records).toEqual([{ a: 'x' }]);
+  });
+
+  it('reports each physical row of a JSON document read as CSV at most once', async () => {
+    const one = await parse('{"a":1,"b":"x","c":[1,2,3]}\n', { type: 'csv' }, 'j.csv');
+    expect(one.problems.length).toBeLessThanOrEqual(1);
+    const pretty = await parse('{\n  "a": 1,\n  "b": "x"\n}\n', { type: 'csv' }, 'j.csv');
+    const rows = pretty.problems.map(rowOf);
+    expect(new Set(rows).size).toBe(rows.length);
+  });
+});
+
+describe('XML names', () => {
+  it('refuses a record whose key is not an XML name, alone, and escapes values', () => {
+    const recs = [{ id: 1 }, { 'name"); DROP TABLE dst; --': 'x' }, { note: '</record><evil a="1">&', nested: { 'bad key': 1 } }, { '@id': '7"<', v: 'ok' }];
+    const { data, rejected } = generateFile(recs, { type: 'xml' });
+    expect(rejected.map((r) => r.index)).toEqual([1, 2]);
+    expect(rejected[0]!.message).toContain(JSON.stringify('name"); DROP TABLE dst; --'));
+    expect(rejected[1]!.message).toContain('nested.bad key');
+    const text = data.toString();
+    expect(text).not.toContain('DROP');
+    expect(text).toContain('<record id="7&quot;&lt;">');
+    expect(generateFile([{ note: '</record><evil>&' }], { type: 'xml' }).data.toString()).toContain('<note>&lt;/record&gt;&lt;evil&gt;&amp;</note>');
+    expect(() => generateFile([{ a: 1 }], { type: 'xml', xml: { resourcePath: 'Or ders/Order' } })).toThrow(/resourcePath/);
+  });
+});

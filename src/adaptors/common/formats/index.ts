@@ -1,7 +1,7 @@
 import type { DataRecord } from '../../adaptor.js';
 import { generateCsv, parseCsv } from './csv.js';
 import type { FileOptions, GeneratedFile, ParsedItem } from './file-options.js';
-import { generateFixedWidth, parseFixedWidth } from './fixed-width.js';
+import { checkFixedWidth, generateFixedWidth, parseFixedWidth } from './fixed-width.js';
 import { generateJson, parseJson } from './json.js';
 import type { FilePieces } from './pieces.js';
 import { checkTextOptions, decodeText, encodeText } from './text.js';
@@ -15,6 +15,13 @@ function kind(file: FileOptions): 'csv' | 'json' | 'xml' | 'fixedwidth' {
   if (t === 'csv' || t === 'json' || t === 'xml') return t;
   if (t === 'fixedwidth' || t === 'fixed-width' || t === 'filedefinition') return 'fixedwidth';
   throw new Error(`file.type "${file.type}" is not supported (csv, json, xml, fixedwidth)`);
+}
+
+/** Checks the settings every file of an export shares (type, encoding, compression, layout): a bad one fails the step. */
+export function checkFileOptions(file: FileOptions = {}): void {
+  const k = kind(file);
+  checkTextOptions(file);
+  if (k === 'fixedwidth') checkFixedWidth(file.fixedWidth ?? file.fileDefinition);
 }
 
 /**

@@ -58,7 +58,15 @@ export async function* decodeText(input: AsyncIterable<Uint8Array>, file: FileOp
   let source: AsyncIterable<Uint8Array> = input;
   if (file.compressionFormat?.toLowerCase() === 'gzip') source = Readable.from(input).pipe(createGunzip());
   let first = true;
+  // Text files hold no NUL byte (UTF-16 aside): one in the first 8 KB means a binary file (an image, an archive).
+  const sniff = name === 'utf-16le' ? 0 : 8192;
+  let seen = 0;
   for await (const chunk of source) {
+    if (seen < sniff) {
+      const nul = chunk.subarray(0, sniff - seen).indexOf(0);
+      if (nul >= 0) throw new BinaryFileError(seen + nul);
+      seen += chunk.length;
+    }
     let text = decoder.decode(chunk, { stream: true });
     if (first && text) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -68,6 +76,14 @@ export async function* decodeText(input: AsyncIterable<Uint8Array>, file: FileOp
   }
   const rest = decoder.decode();
   if (rest) yield rest;
+}
+
+/** The file is not text: it holds a NUL byte near its start. */
+export class BinaryFileError extends Error {
+  constructor(offset: number) {
+    super(`the file is binary, not text (a NUL byte at offset ${offset})`);
+    this.name = 'BinaryFileError';
+  }
 }
 
 export async function readAllText(chunks: AsyncIterable<string>): Promise<string> {

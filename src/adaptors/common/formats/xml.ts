@@ -44,23 +44,55 @@ export async function* parseXml(text: AsyncIterable<string>, o: XmlOptions = {},
   }
 }
 
-/** Records → `<root><record>…</record>…</root>`, element names from `resourcePath` (default `records/record`). */
+// XML 1.0 names (fifth edition), https://www.w3.org/TR/xml/#NT-Name.
+const START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const XML_NAME = new RegExp(`^[${START}][${START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*$`, 'u');
+
+export function isXmlName(name: string): boolean {
+  return XML_NAME.test(name);
+}
+
+/** Throws naming the first key of `value` (at any depth) that cannot be an element or attribute name. */
+function checkNames(value: unknown, path: string, depth = 0): void {
+  if (depth > 100 || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => checkNames(v, `${path}[${i}]`, depth + 1));
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (k !== '#text') {
+      const name = k.startsWith('@') ? k.slice(1) : k;
+      if (!isXmlName(name)) throw new Error(`field ${JSON.stringify(at)} is not a valid XML ${k.startsWith('@') ? 'attribute' : 'element'} name`);
+    }
+    checkNames(v, at, depth + 1);
+  }
+}
+
+/**
+ * Records → `<root><record>…</record>…</root>`, element names from `resourcePath` (default `records/record`).
+ * Values are escaped; a record with a key that is not an XML name is refused on its own.
+ */
 export function generateXml(records: readonly DataRecord[], o: XmlOptions = {}): FilePieces {
   const parts = pathParts(o.resourcePath);
+  for (const p of parts) if (!isXmlName(p)) throw new Error(`xml.resourcePath "${o.resourcePath}": "${p}" is not a valid XML element name`);
   const recordName = parts.at(-1) ?? 'record';
   const outer = parts.length >= 2 ? parts.slice(0, -1) : ['records'];
   const builder = new XMLBuilder({ ...shape, format: true, indentBy: '  ', suppressEmptyNode: true });
   const indent = '  '.repeat(outer.length);
   return {
     head: `<?xml version="1.0" encoding="UTF-8"?>\n${outer.map((n, i) => `${'  '.repeat(i)}<${n}>\n`).join('')}`,
-    items: records.map((r) => () =>
-      builder
-        .build({ [recordName]: r })
-        .split('\n')
-        .filter((l: string) => l !== '')
-        .map((l: string) => indent + l)
-        .join('\n') + '\n',
-    ),
+    items: records.map((r) => () => {
+      checkNames(r, '');
+      return (
+        builder
+          .build({ [recordName]: r })
+          .split('\n')
+          .filter((l: string) => l !== '')
+          .map((l: string) => indent + l)
+          .join('\n') + '\n'
+      );
+    }),
     separator: '',
     tail: outer.map((n, i) => `${'  '.repeat(i)}</${n}>\n`).reverse().join(''),
   };
