@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AdaptorSession, Doc, ExportPage, RunContext } from '../adaptor.js';
+import { connectionsKind } from '../../domain/resource-kinds.js';
 import { ftpAdaptor } from './index.js';
 import { generateClientKey, hasOpenssl, startFtpServer, startSftpServer } from './test-servers.js';
 
@@ -86,11 +88,34 @@ for (const protocol of protocols) {
       writeFileSync(join(root, 'in', 'b.csv'), 'id,name\n4,Dee\n5,Eve,extra\n6,Fay\n');
       writeFileSync(join(root, 'in', 'skip.txt'), 'id\n99\n');
       const pages = await collect(session, csvExport(), 2);
+      expect(pages.flatMap((p) => p.problems ?? []).map((p) => p.message).filter((m) => !m.startsWith('parsing'))).toEqual([]);
       expect(pages.flatMap((p) => p.records.map((r) => r.id))).toEqual(['1', '2', '3', '4', '6']);
       expect(pages.every((p) => p.records.length <= 2)).toBe(true);
       const problems = pages.flatMap((p) => p.problems ?? []);
       expect(problems).toHaveLength(1);
       expect(problems[0]!.message).toMatch(/^parsing b\.csv row 3: /);
+    });
+
+    it('turns an unreadable file into one error naming it; the other files go through and only they are retired', async () => {
+      writeFileSync(join(root, 'in', 'a.csv.gz'), gzipSync('id,name\n1,Ann\n2,Bob\n'));
+      const long = gzipSync('id,name\n' + Array.from({ length: 40 }, (_, i) => `${i},n${i}`).join('\n') + '\n');
+      writeFileSync(join(root, 'in', 'b.csv.gz'), long.subarray(0, long.length - 10));
+      writeFileSync(join(root, 'in', 'c.csv.gz'), 'id,name\n9,plain\n');
+      writeFileSync(join(root, 'in', 'd.csv.gz'), gzipSync('id,name\n3,Cy\n'));
+      const doc = csvExport({ fileNameEndsWith: '.csv.gz', backupDirectoryPath: '/done' }, { type: 'csv', compressionFormat: 'gzip' });
+      const pages = await collect(session, doc, 5);
+      const ids = pages.flatMap((p) => p.records.map((r) => r.id));
+      expect(ids.slice(0, 2)).toEqual(['1', '2']);
+      expect(ids.at(-1)).toBe('3');
+      expect(pages.flatMap((p) => p.records).some((r) => r.name === 'plain')).toBe(false);
+      const problems = pages.flatMap((p) => p.problems ?? []);
+      expect(problems.map((p) => p.message)).toEqual([
+        expect.stringMatching(/^reading file \/in\/b\.csv\.gz: unexpected end of file/),
+        expect.stringMatching(/^reading file \/in\/c\.csv\.gz: incorrect header check; the file was left in place$/),
+      ]);
+      await session.commitExport!({ export: doc, pageSize: 5 }, ctx());
+      expect(readdirSync(join(root, 'in')).sort()).toEqual(['b.csv.gz', 'c.csv.gz']);
+      expect(readdirSync(join(root, 'done')).sort()).toEqual(['a.csv.gz', 'd.csv.gz']);
     });
 
     it('leaves the files of a run that did not commit, reads them once in the next run, then moves them to the backup folder', async () => {
@@ -214,5 +239,22 @@ describe('FTP connection errors', () => {
 
   it('refuses an unknown protocol', async () => {
     await expect(ftpAdaptor.open({ _id: 'c', type: 'ftp', ftp: { hostURI: 'h', type: 'scp', username: 'u' } })).rejects.toThrow(/not supported/);
+  });
+});
+
+describe('FTP connection check at save', () => {
+  const base = { hostURI: 'h', username: 'u' };
+  it('requires ftp.password for FTP and FTPS (type absent is FTP), a password or authKey for SFTP', () => {
+    for (const type of [undefined, 'ftp', 'ftps']) {
+      const problems = connectionsKind.check!({ type: 'ftp', ftp: { ...base, ...(type ? { type } : {}) } });
+      expect(problems).toEqual([expect.objectContaining({ code: 'missing_required_field', field: 'ftp.password' })]);
+      expect(connectionsKind.check!({ type: 'ftp', ftp: { ...base, ...(type ? { type } : {}), password: '' } }).map((p) => p.field)).toEqual(['ftp.password']);
+      expect(connectionsKind.check!({ type: 'ftp', ftp: { ...base, ...(type ? { type } : {}), password: 'p' } })).toEqual([]);
+      // A key is no login for FTP.
+      expect(connectionsKind.check!({ type: 'ftp', ftp: { ...base, ...(type ? { type } : {}), authKey: 'k' } }).map((p) => p.field)).toEqual(['ftp.password']);
+    }
+    expect(connectionsKind.check!({ type: 'ftp', ftp: { ...base, type: 'sftp' } }).map((p) => p.field)).toEqual(['ftp.password']);
+    expect(connectionsKind.check!({ type: 'ftp', ftp: { ...base, type: 'sftp', authKey: 'k' } })).toEqual([]);
+    expect(connectionsKind.check!({ type: 'ftp', ftp: { ...base, type: 'sftp', password: 'p' } })).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Adaptor, AdaptorSession, Doc } from '../adaptor.js';
+import type { Adaptor, AdaptorSession, BlockProblem, Doc } from '../adaptor.js';
 import { FileExporter } from '../common/files/file-export.js';
 import { writePage } from '../common/files/file-import.js';
 import type { FileOptions } from '../common/formats/index.js';
@@ -17,6 +17,20 @@ function createRemote(connection: Doc): { fs: RemoteFs; block: FtpConnectionBloc
   throw new Error(`ftp.type "${block.type}" is not supported (ftp, ftps, sftp)`);
 }
 
+const given = (v: unknown) => typeof v === 'string' && v !== '';
+
+/** Save-time rule the schema cannot say: FTP and FTPS log in with a password; SFTP with a password or a private key. */
+export function checkFtpBlock(resource: 'connection' | 'export' | 'import', block: Record<string, unknown>): BlockProblem[] {
+  if (resource !== 'connection') return [];
+  const type = String(block.type ?? 'ftp').toLowerCase();
+  if (type === 'sftp') {
+    return given(block.password) || given(block.authKey)
+      ? []
+      : [{ code: 'missing_required_field', field: 'ftp.password', message: 'ftp.password (or ftp.authKey) is required for an SFTP connection.' }];
+  }
+  return given(block.password) ? [] : [{ code: 'missing_required_field', field: 'ftp.password', message: `ftp.password is required for an ${type.toUpperCase()} connection.` }];
+}
+
 /** FTP, FTPS and SFTP servers (`FTPExport`, `FTPImport`): files in, records out, and back. */
 export const ftpAdaptor: Adaptor = {
   connectionType: 'ftp',
@@ -24,6 +38,7 @@ export const ftpAdaptor: Adaptor = {
   importTypes: ['FTPImport'],
   blockName: 'ftp',
   schemas: { connection: ftpConnectionSchema, export: ftpExportSchema, import: ftpImportSchema },
+  check: checkFtpBlock,
   async open(connection: Doc): Promise<AdaptorSession> {
     const { fs, block } = createRemote(connection);
     const root = block.userDirectoryIsRoot === true;

@@ -1,3 +1,5 @@
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import SftpClient from 'ssh2-sftp-client';
 import { hostOf, message, sequential, type FtpConnectionBlock, type RemoteFs } from './remote-fs.js';
 
@@ -47,7 +49,14 @@ export function createSftpClient(block: FtpConnectionBlock): RemoteFs {
     description,
     ping: () => op('reading the home directory', (c) => c.cwd().then(() => undefined)),
     list: (dir) => op(`listing ${dir}`, async (c) => (await c.list(dir)).map((e) => ({ name: e.name, isFile: e.type === '-' }))),
-    download: (path, local) => op(`downloading ${path}`, (c) => c.get(path, local).then(() => undefined)),
+    // Our own write stream, awaited to its close: `get(path, localPath)` can resolve before the local file exists.
+    download: (path, local) =>
+      op(`downloading ${path}`, async (c) => {
+        const out = createWriteStream(local);
+        const closed = finished(out);
+        await c.get(path, out, { pipeOptions: { end: true } });
+        await closed;
+      }),
     upload: (data, path) => op(`uploading ${path}`, (c) => c.put(data, path).then(() => undefined)),
     rename: (from, to) =>
       op(`renaming ${from} to ${to}`, async (c) => {

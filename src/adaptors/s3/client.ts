@@ -52,9 +52,13 @@ export function s3Connection(connection: Doc): S3Connection {
     client,
     async ping() {
       if (!block.accessKeyId) throw new Error(`connecting to ${description}: s3.accessKeyId is missing`);
+      // The connect timeout bounds the whole ping (a server that accepts and never answers, retries included);
+      // transfers keep the client's longer request timeout.
+      const deadline = AbortSignal.timeout(timeout);
       try {
-        await client().send(new ListBucketsCommand({}));
+        await client().send(new ListBucketsCommand({}), { abortSignal: deadline });
       } catch (err) {
+        if (deadline.aborted) throw new Error(`connecting to ${description}: no answer within ${timeout} ms`, { cause: err });
         // Credentials limited to some buckets may not list buckets: a signed "access denied" still proves them valid.
         if (errorName(err) === 'AccessDenied') return;
         throw new Error(`connecting to ${description}: ${s3Message(err)}`, { cause: err });

@@ -1,5 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -98,6 +99,45 @@ describe('S3 adaptor against an S3-compatible server', () => {
     const pages = await collect(session, exportDoc({ bucket: 'inbox', keyStartsWith: 'gz/' }, { type: 'csv', compressionFormat: 'gzip' }));
     expect(pages.flatMap((p) => p.records)).toEqual([{ id: '1', name: 'Ann' }]);
     expect(pages.flatMap((p) => p.problems ?? [])[0]!.message).toMatch(/^parsing gz\/data\.csv\.gz row \d+: /);
+  });
+
+  it('reports an unreadable object as one error naming it, reads the others, and retires only the good ones', async () => {
+    const good = gzipSync('id,name\n1,Ann\n2,Bob\n');
+    const long = gzipSync('id,name\n' + Array.from({ length: 50 }, (_, i) => `${i},n${i}`).join('\n') + '\n');
+    s3.putObject('inbox', 'in/a.csv.gz', good);
+    s3.putObject('inbox', 'in/b.csv.gz', long.subarray(0, long.length - 12)); // truncated
+    s3.putObject('inbox', 'in/c.csv.gz', Buffer.from('id,name\n9,plain\n')); // not gzip
+    s3.putObject('inbox', 'in/d.csv.gz', gzipSync(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0x49]))); // binary
+    const doc = exportDoc({ bucket: 'inbox', keyStartsWith: 'in/' }, { type: 'csv', compressionFormat: 'gzip' });
+    const pages = await collect(session, doc, 10);
+    const records = pages.flatMap((p) => p.records);
+    const problems = pages.flatMap((p) => p.problems ?? []);
+    expect(records.slice(0, 2)).toEqual([{ id: '1', name: 'Ann' }, { id: '2', name: 'Bob' }]);
+    expect(records.some((r) => r.name === 'plain')).toBe(false);
+    expect(problems.map((p) => p.code)).toEqual(['file_error', 'file_error', 'file_error']);
+    expect(problems[0]!.message).toMatch(/^reading file in\/b\.csv\.gz: unexpected end of file/);
+    expect(problems[1]!.message).toMatch(/^reading file in\/c\.csv\.gz: .*incorrect header check/);
+    expect(problems[2]!.message).toMatch(/^reading file in\/d\.csv\.gz: the file is binary/);
+    await session.commitExport!({ export: doc, pageSize: 10 }, ctx());
+    expect(s3.getObject('inbox', 'in/a.csv.gz')).toBeUndefined();
+    for (const k of ['b', 'c', 'd']) expect(s3.getObject('inbox', `in/${k}.csv.gz`)).toBeDefined();
+  });
+
+  it('pings within connectTimeout when the server accepts the connection and never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((sock) => void sockets.add(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const bad = await s3Adaptor.open({ _id: 'c', type: 's3', s3: { region: 'us-east-1', accessKeyId: 'a', secretAccessKey: 'x', endpoint: `http://127.0.0.1:${port}`, connectTimeout: 500 } });
+    const started = Date.now();
+    try {
+      await expect(bad.ping(ctx())).rejects.toThrow(/^connecting to S3 at http:\/\/127\.0\.0\.1:\d+: no answer within 500 ms/);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await bad.close();
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it('fails the export naming the bucket when it does not exist', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataRecord, ExportPage, ExportProblem, ExportRequest, RunContext } from '../../adaptor.js';
-import { parseFile, type FileOptions } from '../formats/index.js';
+import { checkFileOptions, parseFile, type FileOptions } from '../formats/index.js';
 
 /** A file an export will read: its name (for matching and messages) and where it lives. */
 export interface SourceFile {
@@ -46,15 +46,17 @@ export class FileExporter {
       return page;
     };
 
+    checkFileOptions(file);
     const dir = await mkdtemp(join(tmpdir(), 'integrator-file-'));
     try {
       for (const f of await source.list()) {
         if (left <= 0) break;
         ctx.signal.throwIfAborted();
         const local = join(dir, 'current');
-        await source.download(f, local);
         let complete = true;
+        let fromFile = 0;
         try {
+          await source.download(f, local);
           for await (const item of parseFile(createReadStream(local), file, f.name)) {
             if ('problem' in item) problems.push(item.problem);
             else {
@@ -63,6 +65,7 @@ export class FileExporter {
                 break;
               }
               records.push(item.record);
+              fromFile++;
               left--;
             }
             if (records.length >= pageSize) {
@@ -70,6 +73,16 @@ export class FileExporter {
               yield flush();
             }
           }
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          // This file cannot be read (download, decompression, encoding, not text): one problem naming it; the file
+          // stays where it is (it is not retired), and the other files go on. Records it gave before failing have
+          // gone on already; they come again when the file is read again.
+          complete = false;
+          const reason = err instanceof Error ? err.message : String(err);
+          const after = fromFile > 0 ? ` (after ${fromFile} record${fromFile === 1 ? '' : 's'} of it had been read)` : '';
+          problems.push({ code: 'file_error', message: `reading file ${f.ref}: ${reason}${after}; the file was left in place` });
+          ctx.log.warn({ file: f.ref, err: reason, records: fromFile }, 'file unreadable');
         } finally {
           await rm(local, { force: true });
         }
