@@ -6,7 +6,7 @@ import { notFound } from '../errors.js';
 import type { ResourceDocRow, ResourceRow } from '../store/resources.js';
 import { actorOf, assertMayWrite, assertReaches } from './access.js';
 import { filtersFrom, project, projectionFrom } from './list-query.js';
-import { ErrorEnvelope, IdParams, stored } from './openapi-schemas.js';
+import { documentedBody, ErrorEnvelope, IdParams, stored } from './openapi-schemas.js';
 import { ListQuery, pagingFrom, sendPage } from './pagination.js';
 
 export { IdParams };
@@ -89,7 +89,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
       return projection ? docs.map((d) => project(d, projection)) : docs;
     });
 
-    app.post(base, { schema: { tags, hide, summary: `Create a ${kind.label}`, body: kind.schema, response: { 201: Doc, '4xx': ErrorEnvelope } } }, async (request, reply) => {
+    app.post(base, { schema: { tags, hide, summary: `Create a ${kind.label}`, body: documentedBody(kind.kind, kind.schema), response: { 201: Doc, '4xx': ErrorEnvelope } } }, async (request, reply) => {
       assertMayWrite(request, request.body, kind.kind, kind.label);
       const created = await service.create(actorOf(request), request.body);
       reply.status(201);
@@ -100,7 +100,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
       sendDoc(reply, await loadRow(request)),
     );
 
-    app.put(`${base}/:_id`, { schema: { tags, hide, summary: `Replace a ${kind.label}`, ...paramsSchema, body: kind.schema, response: { 200: Doc, '4xx': ErrorEnvelope } } }, async (request) => {
+    app.put(`${base}/:_id`, { schema: { tags, hide, summary: `Replace a ${kind.label}`, ...paramsSchema, body: documentedBody(kind.kind, kind.schema), response: { 200: Doc, '4xx': ErrorEnvelope } } }, async (request) => {
       const row = await loadRow(request);
       assertMayWrite(request, request.body, kind.kind, kind.label, row._id);
       return service.replace(actorOf(request), row._id, request.body);
