@@ -10,7 +10,8 @@ import type {
   RunContext,
 } from '../adaptor.js';
 import { governorFor } from '../common/governor.js';
-import { createHttpClient, type HttpClient, type HttpResponse } from '../common/http-client.js';
+import { maskSecrets, MASK } from '../../domain/secrets.js';
+import { createHttpClient, redactUrl, type HttpClient, type HttpResponse } from '../common/http-client.js';
 import { getPath, renderTemplate } from '../common/templates.js';
 import { createAuth, type Auth } from './auth.js';
 import { exportHttpPages } from './export.js';
@@ -43,8 +44,20 @@ export interface HttpSession extends AdaptorSession {
   send(req: SendRequest): Promise<HttpResponse>;
   /** Absolute URL of a relative URI. */
   resolve(uri: string): string;
-  /** Data for templates: `connection` (the stored document). */
+  /** A URL fit for messages: no user info, secret-looking and auth query parameters masked. */
+  redact(url: string): string;
+  /** Data for templates: `connection` (the stored document). For requests actually sent only. */
   templateBase(): Record<string, unknown>;
+  /**
+   * Data for templates whose output is shown to an API client (test-mode would-be requests, previews):
+   * the connection with every secret read as "******".
+   */
+  maskedTemplateBase(): Record<string, unknown>;
+  /**
+   * The headers a request would carry, as shown to an API client: the connection's headers rendered with
+   * masked secrets, `extra`, and the auth header (or query parameter, on `url`) with its secret masked.
+   */
+  previewRequest(uri: string, extra?: Record<string, string>): { url: string; headers: Record<string, string> };
   /** Current auth secrets (after a refresh), for storing back on the connection. */
   credentials(): Record<string, unknown>;
 }
@@ -154,6 +167,7 @@ class HttpSessionImpl implements HttpSession {
   readonly #auth: Auth;
   readonly #headers: [string, string][];
   readonly #templateBase: Record<string, unknown>;
+  #maskedBase: Record<string, unknown> | undefined;
 
   constructor(connection: Doc, config: HttpConnectionConfig, client: HttpClient) {
     this.connection = connection;
@@ -177,12 +191,45 @@ class HttpSessionImpl implements HttpSession {
     return this.#templateBase;
   }
 
+  maskedTemplateBase(): Record<string, unknown> {
+    this.#maskedBase ??= { connection: maskSecrets(this.connection) };
+    return this.#maskedBase;
+  }
+
+  previewRequest(uri: string, extra: Record<string, string> = {}): { url: string; headers: Record<string, string> } {
+    const masked = this.maskedTemplateBase();
+    const headers: Record<string, string> = {};
+    for (const h of this.config.headers ?? []) headers[h.name.toLowerCase()] = renderTemplate(String(h.value ?? ''), masked);
+    for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
+    const url = new URL(this.resolve(uri));
+    const a = this.config.auth ?? {};
+    const type = (a.type ?? '').toLowerCase();
+    if (type === 'basic') headers.authorization = `Basic ${MASK}`;
+    else if (type === 'cookie') headers.cookie = MASK;
+    else if (type === 'token' || type === 'custom' || type === 'oauth') {
+      const t = a.token ?? {};
+      const location = (t.location ?? 'header').toLowerCase();
+      if (location === 'url' || location === 'query' || location === 'queryparam') url.searchParams.set(t.paramName || 'access_token', MASK);
+      else {
+        const name = (t.headerName || 'Authorization').toLowerCase();
+        const scheme = t.scheme === undefined ? (name === 'authorization' || type === 'oauth' ? 'Bearer' : '') : t.scheme;
+        const noScheme = scheme === '' || ['none', 'custom'].includes(scheme.toLowerCase());
+        headers[name] = noScheme ? MASK : `${scheme} ${MASK}`;
+      }
+    }
+    return { url: url.toString(), headers };
+  }
+
   credentials(): Record<string, unknown> {
     return this.#auth.credentials();
   }
 
   resolve(uri: string): string {
     return joinURI(this.config.baseURI, uri);
+  }
+
+  redact(url: string): string {
+    return redactUrl(url);
   }
 
   async send(req: SendRequest): Promise<HttpResponse> {

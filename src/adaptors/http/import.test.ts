@@ -156,7 +156,7 @@ describe('failures', () => {
   it('in test mode sends nothing and shows the request it would make', async () => {
     const { server, session } = await setup((_req, res) => json(res, 200, {}));
     const out = await session.importRecords({ import: importDoc({ method: 'POST', relativeURI: '/c/{{record.k}}' }), records: [{ k: 'v' }] }, testContext({ testMode: true }));
-    expect(out[0]).toEqual({ statusCode: 200, ignored: true, _json: { testMode: true, method: 'POST', url: `${server.url}/c/v`, body: '{"k":"v"}' } });
+    expect(out[0]).toEqual({ statusCode: 200, ignored: true, _json: { testMode: true, method: 'POST', url: `${server.url}/c/v`, headers: { 'content-type': 'application/json' }, body: '{"k":"v"}' } });
     expect(server.requests).toHaveLength(0);
   });
 });

@@ -57,8 +57,10 @@ export async function importHttpRecords(session: HttpSession, req: ImportRequest
   let lastNetworkError: Error | undefined;
   const runBatch = async ({ op, indexes }: { op: number; indexes: number[] }) => {
     const batch = indexes.map((i) => records[i]!);
+    // Test mode shows the would-be request to an API client: rendered with the connection's secrets
+    // masked, never with their values; only a request really sent sees them.
     const data = templateContext(ctx, {
-      ...session.templateBase(),
+      ...(ctx.testMode ? session.maskedTemplateBase() : session.templateBase()),
       import: imp,
       record: batch[0],
       batch_of_records: batch.map((record) => ({ record })),
@@ -73,21 +75,22 @@ export async function importHttpRecords(session: HttpSession, req: ImportRequest
         : method === 'GET' || method === 'DELETE'
           ? undefined
           : JSON.stringify(batchSize > 1 ? batch : batch[0]);
-    if (ctx.testMode) {
-      for (const i of indexes) outcomes[i] = { statusCode: 200, ignored: true, _json: { testMode: true, method, url: session.resolve(uri), body } };
-      answered++;
-      return;
-    }
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = contentTypeFor(http.requestMediaType);
     for (const h of http.headers ?? []) headers[h.name.toLowerCase()] = renderTemplate(String(h.value ?? ''), data);
+    if (ctx.testMode) {
+      const shown = session.previewRequest(uri, headers);
+      for (const i of indexes) outcomes[i] = { statusCode: 200, ignored: true, _json: { testMode: true, method, url: shown.url, headers: shown.headers, body } };
+      answered++;
+      return;
+    }
     let res: HttpResponse;
     try {
       res = await session.send({ method, uri, headers, body, signal: ctx.signal });
     } catch (err) {
       if (ctx.signal.aborted || (err instanceof HttpRequestError && err.kind === 'aborted')) throw err;
       lastNetworkError = err as Error;
-      const message = `importing to ${method} ${session.resolve(uri)}: ${(err as Error).message}`;
+      const message = `importing to ${method} ${session.redact(session.resolve(uri))}: ${(err as Error).message}`;
       const code = err instanceof HttpRequestError ? err.kind : 'network';
       for (const i of indexes) outcomes[i] = { statusCode: 503, errors: [{ code, message, source: 'connection' }] };
       return;
