@@ -3,7 +3,7 @@ import type { AdaptorSession, Doc } from '../adaptors/adaptor.js';
 import { adaptorForImport } from '../adaptors/registry.js';
 import type { Services } from '../domain/services.js';
 import { ApiError } from '../errors.js';
-import { MappingValidationError, previewMapping, type LookupPort, type Mapping, type PreviewResult } from '../mapping/index.js';
+import { importLookupsOf, MappingValidationError, previewMapping, type LookupPort, type Mapping, type PreviewResult } from '../mapping/index.js';
 import { apiRunContext } from './adaptor-runs.js';
 import { IdParams } from './resources.js';
 
@@ -72,7 +72,7 @@ export async function mappingPreviewRoutes(app: FastifyInstance, options: { serv
         }
       : undefined;
     try {
-      return await answer(() => previewMapping(importDoc.mapping as Mapping | undefined, data, port, importDoc.lookups as never));
+      return await answer(() => previewMapping(importDoc.mapping as Mapping | undefined, data, port, importLookupsOf(importDoc)));
     } finally {
       if (opened) await opened.then((s) => s.close()).catch(() => undefined);
     }

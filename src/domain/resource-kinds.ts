@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { ErrorItem } from '../errors.js';
 import { adaptorForConnection, adaptorForExport, adaptorForImport } from '../adaptors/registry.js';
-import { validateMapping } from '../mapping/index.js';
+import { importLookupsOf, validateMapping } from '../mapping/index.js';
 import type { Store } from '../store/database.js';
 import { validateAgainst } from './validation.js';
 import { ConnectionSchema } from './schemas/connection.js';
@@ -166,9 +166,12 @@ export const importsKind: ResourceKind = {
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: str(doc._connectionId), adaptor_type: str(doc.adaptorType) }),
 };
 
-/** The import's mapping and lookups must compile: each problem names the rule at fault (`mapping.fields[2].generate`). */
+/**
+ * The import's mapping and lookups (`lookups[]`, and `rest`/`http`/`netsuite`/`netsuite_da.lookups` in older
+ * imports) must compile: each problem names the rule at fault (`mapping.fields[2].generate`).
+ */
 function checkImportMapping(doc: DocBody): ErrorItem[] {
-  return validateMapping(doc.mapping as never, doc.lookups as never);
+  return validateMapping(doc.mapping as never, importLookupsOf(doc));
 }
 
 export const flowsKind: ResourceKind = {

@@ -1,5 +1,5 @@
 import type { Adaptor, AdaptorSession, DataRecord, Doc, RecordOutcome, RunContext } from '../adaptors/adaptor.js';
-import { compileMapping, type CompiledMapping, type LookupPort } from '../mapping/index.js';
+import { compileMapping, importLookupsOf, type CompiledMapping, type LookupPort } from '../mapping/index.js';
 import { noHooks, type PageHooks } from './hook-points.js';
 import type { ProcessorStep, RecordResult, StepOutput } from './processor-step.js';
 import { errorMessage } from './record-errors.js';
@@ -22,7 +22,7 @@ export class ImportStep implements ProcessorStep {
   }
 
   static async open(importDoc: Doc, connection: Doc, adaptor: Adaptor, hooks: PageHooks = noHooks): Promise<ImportStep> {
-    const mapping = compileMapping(importDoc.mapping as never, importDoc.lookups as never);
+    const mapping = compileMapping(importDoc.mapping as never, importLookupsOf(importDoc));
     const session = await adaptor.open(connection);
     if (!session.importRecords) {
       await session.close();

@@ -1,7 +1,7 @@
 import { compileDocument } from './builder.js';
 import { MappingValidationError, type RecordError } from './errors.js';
 import { LookupBatch, NO_PORT } from './lookup-batch.js';
-import type { DynamicLookup, LookupAnswer, LookupPort } from './lookups.js';
+import type { DynamicLookup, ImportLookups, LookupAnswer, LookupPort } from './lookups.js';
 import { planMapping } from './plan.js';
 import { NO_ROW, PENDING, type Cx, type Produce } from './runtime.js';
 import type { Mapping, NamedLookupDefinition } from './schema.js';
@@ -112,13 +112,13 @@ class CompiledMappingImpl implements CompiledMapping {
 }
 
 /**
- * Compiles a mapping (with the import-level `lookups[]`, if any) once per run: paths, templates,
- * conversions and lookups are resolved here, never per record. Throws MappingValidationError listing
- * every problem validateMapping would report.
+ * Compiles a mapping (with the import-level `lookups[]`, or `importLookupsOf(importDoc)`) once per
+ * run: paths, templates, conversions and lookups are resolved here, never per record. Throws
+ * MappingValidationError listing every problem validateMapping would report.
  */
 export function compileMapping(
   mapping: Mapping | null | undefined,
-  lookups?: readonly NamedLookupDefinition[] | null,
+  lookups?: readonly NamedLookupDefinition[] | ImportLookups | null,
 ): CompiledMapping {
   const plan = planMapping(mapping, lookups);
   if (plan.issues.length > 0) throw new MappingValidationError(plan.issues);

@@ -6,7 +6,7 @@ export { compileMapping, type CompiledMapping, type MapOutcome } from './compile
 export { validateMapping } from './validate.js';
 export { previewMapping, type PreviewResult } from './preview.js';
 export { MappingValidationError, type MappingIssue, type RecordError } from './errors.js';
-export type { DynamicLookup, Lookup, LookupAnswer, LookupPort, StaticLookup } from './lookups.js';
+export { importLookupsOf, type DynamicLookup, type ImportLookups, type Lookup, type LookupAnswer, type LookupPort, type StaticLookup } from './lookups.js';
 export { getPath, setPath, parsePath, formatPath, PathSyntaxError, WILDCARD, type Segment } from './path.js';
 export { toNumber, toBoolean, toStringValue, isDataType, type DataType } from './convert.js';
 export {

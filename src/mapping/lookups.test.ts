@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileMapping, validateMapping, type DynamicLookup, type LookupAnswer, type LookupPort, type Mapping } from './index.js';
+import { compileMapping, importLookupsOf, validateMapping, type DynamicLookup, type LookupAnswer, type LookupPort, type Mapping } from './index.js';
 
 const rule1 = { fields: [{ extract: 'email', generate: 'c', lookupName: 'customer' }] };
 const fieldsOf = (issues: { field: string }[]) => issues.map((i) => i.field);
@@ -87,6 +87,31 @@ describe('static lookups', () => {
     for (const compiled of [fromImport, fromMappingObject, fromMappingArray]) {
       expect(compiled.mapRecord({ country: 'US' })).toStrictEqual({ record: { currency: 'USD' } });
     }
+  });
+
+  it('finds the lookups of older imports under rest, http, netsuite and netsuite_da, naming their place in messages', async () => {
+    const idLookup = { name: 'idLookup', relativeURI: '/customers?ns_id={internalId}', method: 'GET', extract: '0.id' };
+    const mapping: Mapping = { fields: [{ extract: 'internalId', generate: 'id', lookupName: 'idLookup' }] };
+    const restImport = { mapping, rest: { relativeURI: ['/customers/{idLookup}', '/customers'], lookups: [idLookup] } };
+    expect(validateMapping(mapping, (restImport as { lookups?: never }).lookups)).toMatchObject([{ field: 'mapping.fields[0].lookupName' }]);
+    expect(validateMapping(mapping, importLookupsOf(restImport))).toEqual([]);
+    const { port, calls } = fakePort({ idLookup: { '7': ['C7'] } });
+    expect(await compileMapping(mapping, importLookupsOf(restImport)).mapPage([{ internalId: '7' }], port)).toStrictEqual([{ record: { id: 'C7' } }]);
+    expect(calls).toEqual([{ lookup: 'idLookup', values: ['7'] }]);
+
+    for (const block of ['http', 'netsuite', 'netsuite_da']) {
+      expect(validateMapping(mapping, importLookupsOf({ [block]: { lookups: [idLookup] } }))).toEqual([]);
+    }
+    // Top-level and block lookups merge by name; the same definition repeated is one lookup, a different one is reported.
+    const both = { lookups: [{ name: 'currency', ...currency }], rest: { lookups: [idLookup] }, http: { lookups: [idLookup] } };
+    const rules: Mapping = { fields: [...mapping.fields!, { extract: 'c', generate: 'cur', lookupName: 'currency' }] };
+    expect(validateMapping(rules, importLookupsOf(both))).toEqual([]);
+    expect(validateMapping(rules, importLookupsOf({ ...both, http: { lookups: [{ ...idLookup, extract: '1.id' }] } }))).toEqual([
+      { code: 'invalid_field', field: 'http.lookups[0].name', message: 'lookup name "idLookup" is defined twice' },
+    ]);
+    expect(validateMapping(mapping, importLookupsOf({ rest: { lookups: [{ ...idLookup, allowFailures: '0' }] } }))).toEqual([
+      { code: 'invalid_field', field: 'rest.lookups[0].allowFailures', message: 'allowFailures must be true or false (got "0")' },
+    ]);
   });
 
   it('applies per element of a collected [*] extract, and per list row', () => {

@@ -98,13 +98,46 @@ function normalizeOne(name: string, def: Record<string, unknown>, at: string, is
     kind: 'dynamic',
     pickFirstMatch: flag(def, 'pickFirstMatch', at, issues),
     useDefaultOnMultipleMatches: flag(def, 'useDefaultOnMultipleMatches', at, issues),
-    definition: def,
+    definition: def.name === name ? def : { ...def, name },
   };
 }
 
+const IMPORT_LOOKUPS: unique symbol = Symbol('import lookups');
+
+/** Every place an import holds lookups (see importLookupsOf); pass it where the import-level `lookups[]` goes. */
+export interface ImportLookups {
+  readonly [IMPORT_LOOKUPS]: true;
+  /** Each source with the path its entries are named by in messages (`rest.lookups`). */
+  readonly sources: ReadonlyArray<{ readonly at: string; readonly lookups: unknown }>;
+}
+
+/** Adaptor blocks that held an import's `lookups[]` in older imports (spec §4.4). */
+const LEGACY_LOOKUP_BLOCKS = ['rest', 'http', 'netsuite', 'netsuite_da'] as const;
+
 /**
- * Merges the seed's `mapping.lookups` (object keyed by name, or a named array) with the import-level
- * `lookups[]` into one table by name, reporting malformed entries and duplicate names.
+ * The lookups of an import document besides `mapping.lookups`: the top-level `lookups[]` and, for older
+ * imports, `rest.lookups`, `http.lookups`, `netsuite.lookups` and `netsuite_da.lookups` (same shape:
+ * named objects). Validation and runs both read an import's lookups through this.
+ */
+export function importLookupsOf(importDoc: unknown): ImportLookups {
+  const doc = isPlainObject(importDoc) ? importDoc : {};
+  const sources: Array<{ at: string; lookups: unknown }> = [{ at: 'lookups', lookups: doc.lookups }];
+  for (const block of LEGACY_LOOKUP_BLOCKS) {
+    const b = doc[block];
+    if (isPlainObject(b) && b.lookups !== undefined) sources.push({ at: `${block}.lookups`, lookups: b.lookups });
+  }
+  return { [IMPORT_LOOKUPS]: true, sources };
+}
+
+function isImportLookups(v: unknown): v is ImportLookups {
+  return typeof v === 'object' && v !== null && (v as Partial<ImportLookups>)[IMPORT_LOOKUPS] === true;
+}
+
+/**
+ * Merges the seed's `mapping.lookups` (object keyed by name, or a named array) with the import's own
+ * lookups (the import-level `lookups[]`, or every place importLookupsOf finds) into one table by name,
+ * reporting malformed entries and names defined twice (the same definition repeated in two places is
+ * accepted once).
  */
 export function normalizeLookups(
   mappingLookups: unknown,
@@ -112,6 +145,7 @@ export function normalizeLookups(
   issues: MappingIssue[],
 ): Map<string, Lookup> {
   const table = new Map<string, Lookup>();
+  const written = new Map<string, string>();
   const add = (name: unknown, def: unknown, at: string): void => {
     if (!isPlainObject(def)) {
       issues.push({ code: 'invalid_field', field: at, message: 'a lookup must be an object' });
@@ -121,10 +155,13 @@ export function normalizeLookups(
       issues.push({ code: 'invalid_field', field: `${at}.name`, message: 'a lookup needs a name' });
       return;
     }
+    const text = JSON.stringify({ ...def, name });
     if (table.has(name)) {
+      if (written.get(name) === text) return;
       issues.push({ code: 'invalid_field', field: `${at}.name`, message: `lookup name "${name}" is defined twice` });
       return;
     }
+    written.set(name, text);
     table.set(name, normalizeOne(name, def, at, issues));
   };
   const addAll = (source: unknown, at: string): void => {
@@ -138,7 +175,8 @@ export function normalizeLookups(
     }
   };
   addAll(mappingLookups, 'mapping.lookups');
-  addAll(importLookups, 'lookups');
+  if (isImportLookups(importLookups)) for (const s of importLookups.sources) addAll(s.lookups, s.at);
+  else addAll(importLookups, 'lookups');
   return table;
 }
 

@@ -1,6 +1,6 @@
 import { compileMapping } from './compile.js';
 import type { RecordError } from './errors.js';
-import type { LookupPort } from './lookups.js';
+import type { ImportLookups, LookupPort } from './lookups.js';
 import type { Mapping, NamedLookupDefinition } from './schema.js';
 
 export interface PreviewResult {
@@ -12,7 +12,7 @@ export interface PreviewResult {
 
 /**
  * Runs a mapping over sample data for `POST /v1/mappings/preview`. Lookups sit inside `mapping`
- * (object keyed by name or named array); an import's preview also passes its import-level `lookups[]`.
+ * (object keyed by name or named array); an import's preview also passes `importLookupsOf(importDoc)`.
  * `data` is a record or an array of records. Dynamic lookups need `port`; without it they fail as
  * record errors. Throws MappingValidationError (status 422, `items`) for an invalid mapping.
  */
@@ -20,7 +20,7 @@ export async function previewMapping(
   mapping: Mapping | null | undefined,
   data: unknown,
   port?: LookupPort,
-  importLookups?: readonly NamedLookupDefinition[] | null,
+  importLookups?: readonly NamedLookupDefinition[] | ImportLookups | null,
 ): Promise<PreviewResult> {
   const compiled = compileMapping(mapping, importLookups);
   const records = Array.isArray(data) ? data : [data];
