@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { useSharedGovernors } from './adaptors/common/shared-governor.js';
+import { useRdbmsPolicy } from './adaptors/rdbms/policy.js';
 import { buildServer } from './api/server.js';
 import type { Config } from './config.js';
 import { ensureOwner, type Owner } from './domain/owner.js';
@@ -39,6 +41,13 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
   }
   // On PostgreSQL, connection limits (rate, concurrency) hold across every process sharing the database.
   const closeGovernors = store.dialect === 'postgres' && store.url ? useSharedGovernors(store.url) : undefined;
+  // RDBMS connections may not open this server's own store or key file, nor SQLite files outside the roots.
+  const removePolicy = useRdbmsPolicy({
+    dataDir: config.dataDir,
+    sqliteRoots: config.sqliteRoots,
+    protectedFiles: [sqliteFileIn(config.dataDir), join(config.dataDir, 'encryption.key')],
+    storeDatabaseUrl: config.databaseUrl,
+  });
   const box = loadSecretBox({ key: config.encryptionKey, dataDir: config.dataDir });
   const services = createServices(store, box);
   const owner = await ensureOwner(store, { dataDir: config.dataDir, initialToken: config.initialApiToken });
@@ -83,6 +92,7 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
       await worker?.stop();
       await server.close();
       await closeGovernors?.();
+      removePolicy();
       await store.close();
     },
   };

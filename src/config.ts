@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 
 /** Everything the process reads from its environment, in one typed object. */
 export interface Config {
@@ -23,6 +23,8 @@ export interface Config {
   worker: boolean;
   /** Work item lease in ms: how soon another process resumes the runs of a process that died. */
   workLeaseMs: number;
+  /** Directories (besides the data directory) where SQLite connections may open files (INTEGRATOR_SQLITE_ROOTS). */
+  sqliteRoots: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -43,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'warn',
     worker: overrides.worker ?? env.INTEGRATOR_WORKER !== '0',
     workLeaseMs: overrides.workLeaseMs ?? intFrom(env.INTEGRATOR_WORK_LEASE_MS, 30_000, 'INTEGRATOR_WORK_LEASE_MS'),
+    sqliteRoots: (overrides.sqliteRoots ?? (env.INTEGRATOR_SQLITE_ROOTS ?? '').split(delimiter)).filter(Boolean).map((p) => resolve(p)),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { TSchema } from 'typebox';
 import type { ErrorItem } from '../errors.js';
+import type { Adaptor } from '../adaptors/adaptor.js';
 import { adaptorForConnection, adaptorForExport, adaptorForImport } from '../adaptors/registry.js';
 import { importLookupsOf, validateMapping } from '../mapping/index.js';
 import type { Store } from '../store/database.js';
@@ -92,9 +93,18 @@ function promoteCommon(doc: DocBody) {
   return { integration_id: str(doc._integrationId), connector_id: str(doc._connectorId) };
 }
 
-function checkBlock(schema: TSchema | undefined, doc: DocBody, block: string): ErrorItem[] {
+function checkBlock(schema: TSchema | undefined, doc: DocBody, block: string, adaptorCheck?: () => ErrorItem[]): ErrorItem[] {
   if (!schema || doc[block] === undefined) return [];
-  return validateAgainst(schema, doc[block], block);
+  const errors = validateAgainst(schema, doc[block], block);
+  // The adaptor's own checks run on a block that has the schema's shape.
+  return errors.length === 0 && adaptorCheck ? adaptorCheck() : errors;
+}
+
+/** The adaptor's `check` of its block on `doc`, when it has one. */
+function adaptorCheck(adaptor: Adaptor, resource: 'connection' | 'export' | 'import', doc: DocBody): (() => ErrorItem[]) | undefined {
+  const block = doc[adaptor.blockName];
+  if (!adaptor.check || !block || typeof block !== 'object') return undefined;
+  return () => adaptor.check!(resource, block as Record<string, unknown>);
 }
 
 export const connectionsKind: ResourceKind = {
@@ -110,7 +120,7 @@ export const connectionsKind: ResourceKind = {
     if (doc[adaptor.blockName] === undefined) {
       return [{ code: 'missing_required_field', field: adaptor.blockName, message: `${adaptor.blockName} is required for a connection of type ${String(doc.type)}.` }];
     }
-    return checkBlock(adaptor.schemas.connection, doc, adaptor.blockName);
+    return checkBlock(adaptor.schemas.connection, doc, adaptor.blockName, adaptorCheck(adaptor, 'connection', doc));
   },
   promote: promoteCommon,
 };
@@ -137,7 +147,7 @@ export const exportsKind: ResourceKind = {
       errors.push({ code: 'invalid_field', field: '_connectionId', message: 'A webhook export must not have a connection.' });
     }
     const adaptor = adaptorForExport(type);
-    return adaptor ? [...errors, ...checkBlock(adaptor.schemas.export, doc, adaptor.blockName)] : errors;
+    return adaptor ? [...errors, ...checkBlock(adaptor.schemas.export, doc, adaptor.blockName, adaptorCheck(adaptor, 'export', doc))] : errors;
   },
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: str(doc._connectionId), adaptor_type: str(doc.adaptorType) }),
 };
@@ -160,7 +170,7 @@ export const importsKind: ResourceKind = {
       errors.push({ code: 'missing_required_field', field: '_connectionId', message: `_connectionId is required for ${type}.` });
     }
     const adaptor = adaptorForImport(type);
-    const blockErrors = adaptor ? checkBlock(adaptor.schemas.import, doc, adaptor.blockName) : [];
+    const blockErrors = adaptor ? checkBlock(adaptor.schemas.import, doc, adaptor.blockName, adaptorCheck(adaptor, 'import', doc)) : [];
     return [...errors, ...blockErrors, ...checkImportMapping(doc)];
   },
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: str(doc._connectionId), adaptor_type: str(doc.adaptorType) }),

@@ -24,8 +24,12 @@ export interface TestIntegrator {
   restart(overrides?: { worker?: boolean }): Promise<TestIntegrator>;
 }
 
-/** Starts a real server on a free loopback port with its own data directory and database. */
-export async function startTestIntegrator(options: { dialect: StorageDialect; demo?: boolean; worker?: boolean; dataDir?: string; database?: TempDatabase }): Promise<TestIntegrator> {
+/**
+ * Starts a real server on a free loopback port with its own data directory and database. SQLite
+ * connections may use files under the system temp directory unless `sqliteRoots` says otherwise
+ * (`[]`: the data directory only, the production default).
+ */
+export async function startTestIntegrator(options: { dialect: StorageDialect; demo?: boolean; worker?: boolean; dataDir?: string; database?: TempDatabase; sqliteRoots?: string[] }): Promise<TestIntegrator> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'integrator-test-'));
   const database = options.dialect === 'postgres' ? (options.database ?? (await createPostgresDatabase('integrator'))) : undefined;
   const token = 'test-token-0123456789abcdef0123';
@@ -37,6 +41,7 @@ export async function startTestIntegrator(options: { dialect: StorageDialect; de
     initialApiToken: token,
     encryptionKey: 'test-encryption-key',
     logLevel: 'silent',
+    sqliteRoots: options.sqliteRoots ?? [tmpdir()],
     ...(database ? { databaseUrl: `postgres://${postgresServer.user}@${postgresServer.host}:${postgresServer.port}/${database.name}` } : {}),
   });
   const app = await startIntegrator(config);

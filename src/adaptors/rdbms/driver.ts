@@ -16,6 +16,13 @@ export interface SqlRunner {
   query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
 }
 
+export interface StreamOptions {
+  readOnly?: boolean;
+}
+
+/** Message of the error a read-only export query gets when it writes. */
+export const READ_ONLY_MESSAGE = 'in test mode (preview, invoke) an export query may only read';
+
 export type Dialect = 'sqlite' | 'postgresql' | 'mysql';
 
 export interface RdbmsDriver extends SqlRunner {
@@ -28,8 +35,12 @@ export interface RdbmsDriver extends SqlRunner {
   placeholder(n: number): string;
   /** Quotes one identifier part (already validated by `checkIdentifier`). */
   quoteIdentifier(name: string): string;
-  /** Yields the rows of a query in pages of at most `pageSize`, holding a server-side cursor. */
-  stream(sql: string, params: readonly unknown[], pageSize: number, signal?: AbortSignal): AsyncGenerator<Row[]>;
+  /**
+   * Yields the rows of a query in pages of at most `pageSize`, holding a server-side cursor. With
+   * `readOnly` (previews, invoke) the query runs in a read-only transaction that is rolled back, so a
+   * statement that writes fails instead of changing data.
+   */
+  stream(sql: string, params: readonly unknown[], pageSize: number, signal?: AbortSignal, options?: StreamOptions): AsyncGenerator<Row[]>;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws or when `rollback` is set. */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options?: { rollback?: boolean }): Promise<T>;
   /**

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { ConnectError, errorMessage, jsonParam, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
+import { ConnectError, READ_ONLY_MESSAGE, errorMessage, jsonParam, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
 import type { DriverOptions } from './connection.js';
+import { checkPostgresTarget } from './policy.js';
 
 // Per-driver type parsers, so the process-wide pg defaults stay untouched.
 const INT8 = 20;
@@ -36,6 +37,7 @@ export function createPostgresDriver(o: DriverOptions): RdbmsDriver {
 
   async function checkout(): Promise<pg.PoolClient> {
     try {
+      checkPostgresTarget(o.host, o.port, o.database, o.user);
       return await pool.connect();
     } catch (err) {
       throw new ConnectError(`connecting to ${description}: ${errorMessage(err)}`, { cause: err });
@@ -69,11 +71,14 @@ export function createPostgresDriver(o: DriverOptions): RdbmsDriver {
       }
     },
 
-    async *stream(sql, params, pageSize, signal) {
+    async *stream(sql, params, pageSize, signal, options) {
       const client = await checkout();
-      const cursor = client.query(new Cursor<Row>(sql, toParams(params)));
+      const readOnly = options?.readOnly === true;
       let failed: Error | undefined;
+      let cursor: Cursor<Row> | undefined;
       try {
+        if (readOnly) await client.query('BEGIN READ ONLY');
+        cursor = client.query(new Cursor<Row>(sql, toParams(params)));
         for (;;) {
           signal?.throwIfAborted();
           const rows = await cursor.read(pageSize);
@@ -82,10 +87,12 @@ export function createPostgresDriver(o: DriverOptions): RdbmsDriver {
         }
       } catch (err) {
         failed = err as Error;
+        if (readOnly && String((err as { code?: unknown }).code) === '25006') throw new Error(`${READ_ONLY_MESSAGE}: ${errorMessage(err)}`, { cause: err });
         throw err;
       } finally {
-        await cursor.close().catch(() => undefined);
-        client.release(failed && driver.isConnectionError(failed) ? failed : undefined);
+        await cursor?.close().catch(() => undefined);
+        if (readOnly) await client.query('ROLLBACK').catch((e: Error) => (failed = e));
+        client.release(failed && (readOnly || driver.isConnectionError(failed)) ? failed : undefined);
       }
     },
 

@@ -120,6 +120,17 @@ function assertNotInsideLiteral(text: string): void {
   }
 }
 
+/** Why the template does not compile (Handlebars syntax), or undefined when it does. */
+export function templateError(template: string): string | undefined {
+  try {
+    compile(template);
+    hbs.precompile(template);
+    return undefined;
+  } catch (err) {
+    return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  }
+}
+
 /** True when the template mentions `name` (e.g. `lastExportDateTime`) in any mustache. */
 export function templateMentions(template: string, name: string): boolean {
   return new RegExp(`\\{\\{[^}]*\\b${name}\\b`).test(template);

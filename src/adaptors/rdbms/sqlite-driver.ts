@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { ConnectError, errorMessage, serialiser, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
+import { sqliteTarget } from './policy.js';
+import { ConnectError, READ_ONLY_MESSAGE, errorMessage, serialiser, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
 import type { DriverOptions } from './connection.js';
 
 /** SQLite through better-sqlite3: `rdbms.database` is the file path (or `:memory:`). */
@@ -13,7 +14,9 @@ export function createSqliteDriver(o: DriverOptions): RdbmsDriver {
     if (db) return db;
     try {
       if (!path) throw new Error('rdbms.database (the file path) is missing');
-      db = new Database(path, { fileMustExist: path !== ':memory:', timeout: o.connectTimeoutMs });
+      // The server's path policy (data directory, INTEGRATOR_SQLITE_ROOTS); the checked real path is opened.
+      const file = sqliteTarget(path);
+      db = new Database(file, { fileMustExist: path !== ':memory:', timeout: o.connectTimeoutMs });
       return db;
     } catch (err) {
       throw new ConnectError(`connecting to ${description}: ${errorMessage(err)}`, { cause: err });
@@ -42,9 +45,11 @@ export function createSqliteDriver(o: DriverOptions): RdbmsDriver {
       return run(sql, params);
     },
 
-    async *stream(sql, params, pageSize, signal) {
+    async *stream(sql, params, pageSize, signal, options) {
+      const stmt = open().prepare(sql);
+      if (options?.readOnly && !stmt.readonly) throw new Error(`${READ_ONLY_MESSAGE}; this statement writes to the database`);
       // iterate() steps the statement row by row: memory stays at one page whatever the table size.
-      const iterator = open().prepare(sql).iterate(...params.map(toSqlite)) as IterableIterator<Row>;
+      const iterator = stmt.iterate(...params.map(toSqlite)) as IterableIterator<Row>;
       try {
         let page: Row[] = [];
         for (const row of iterator) {
