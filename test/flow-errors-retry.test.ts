@@ -108,7 +108,9 @@ describe.each(dialects)('a flow with a lookup, two imports and a failing destina
     const alias = await t.api('GET', `/v1/flows/${flowId}/imports/${toShop}/errors?limit=2`);
     expect(alias.body.errors).toHaveLength(2);
     expect(alias.body.nextPageURL).toMatch(new RegExp(`^/api/flows/${flowId}/${toShop}/errors\\?startAtErrorId=`));
-    const secondPage = await t.api('GET', alias.body.nextPageURL.replace('/api', '/v1') + '&limit=2');
+    expect(alias.body.nextPageURL).toContain('limit=2');
+    const secondPage = await t.api('GET', alias.body.nextPageURL.replace('/api', '/v1'));
+    expect(secondPage.body.errors).toHaveLength(2);
     expect(secondPage.body.errors[0].errorId).toBe(listed.body.errors[2].errorId);
 
     // Retry data is the record as it entered the shop step: after the lookup and the CRM import.

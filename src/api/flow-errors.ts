@@ -4,13 +4,32 @@ import { jobErrorToApi, jobToApi } from '../domain/jobs.js';
 import type { Services } from '../domain/services.js';
 import { requestRetry } from '../engine/retries.js';
 import { ApiError, notFound } from '../errors.js';
-import { findByRetryDataKey, listStepErrors, openErrorsByStep, openStepErrors, resolveErrors, updateRetryData } from '../store/job-errors.js';
+import { findByRetryDataKey, listJobErrors, listStepErrors, openErrorsByStep, openStepErrors, resolveErrors, updateRetryData } from '../store/job-errors.js';
+import { findJob } from '../store/jobs.js';
 import { many, parseTime } from './jobs.js';
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{24}$' });
 const StepParams = Type.Object({ _id: Hex, _stepId: Hex });
 const RetryDataParams = Type.Object({ _id: Hex, _stepId: Hex, retryDataKey: Hex });
 const MAX_PAGE = 1000;
+
+/** `limit` of an error list: an integer from 1 to MAX_PAGE, else 400 like every other list. */
+function pageLimit(v: unknown): number {
+  if (v === undefined) return MAX_PAGE;
+  const s = typeof v === 'string' ? v.trim() : '';
+  const n = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new ApiError('invalid_query', `limit must be an integer from 1 to ${MAX_PAGE}.`, 'limit');
+  return n;
+}
+
+/** The next page keeps every filter and the limit of the request; only `startAtErrorId` moves. */
+function nextPageURL(path: string, requestUrl: string, startAtErrorId: string): string {
+  const params = new URLSearchParams(new URL(requestUrl, 'http://localhost').search);
+  params.delete('startAtErrorId');
+  const next = new URLSearchParams({ startAtErrorId });
+  for (const [k, v] of params) next.append(k, v);
+  return `${path}?${next.toString()}`;
+}
 
 const stringList = (v: unknown, field: string): string[] | undefined => {
   if (v === undefined) return undefined;
@@ -37,7 +56,7 @@ export async function flowErrorRoutes(app: FastifyInstance, options: { services:
     await flowOf(request);
     const { _id, _stepId } = request.params as { _id: string; _stepId: string };
     const q = request.query as Record<string, unknown>;
-    const limit = Math.min(MAX_PAGE, Math.max(1, Number(q.limit ?? MAX_PAGE) || MAX_PAGE));
+    const limit = pageLimit(q.limit);
     const sources = many(q, 'source');
     const rows = await listStepErrors(db, {
       accountId: request.identity.accountId,
@@ -55,7 +74,7 @@ export async function flowErrorRoutes(app: FastifyInstance, options: { services:
     });
     const page = rows.slice(0, limit).map(jobErrorToApi);
     const out: Record<string, unknown> = { [resolved ? 'resolved' : 'errors']: page };
-    if (rows.length > limit) out.nextPageURL = `/api/flows/${_id}/${_stepId}/${resolved ? 'resolved' : 'errors'}?startAtErrorId=${rows[limit]!._id}`;
+    if (rows.length > limit) out.nextPageURL = nextPageURL(`/api/flows/${_id}/${_stepId}/${resolved ? 'resolved' : 'errors'}`, request.url, rows[limit]!._id);
     return out;
   };
   const query = Type.Object({}, { additionalProperties: true });
@@ -95,6 +114,9 @@ export async function flowErrorRoutes(app: FastifyInstance, options: { services:
     if (!body || typeof body !== 'object' || Array.isArray(body) || !('data' in body)) {
       throw new ApiError('missing_required_field', 'The body is the whole retry data object, with the edited record in "data".', 'data');
     }
+    if (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data)) {
+      throw new ApiError('invalid_field', 'data must be the record as an object.', 'data');
+    }
     const stored = { ...(JSON.parse(row.retry_data!) as object), data: body.data };
     // Every error of the record shares its retry data.
     await updateRetryData(db, row.account_id, row.retry_data_key!, JSON.stringify(stored));
@@ -113,5 +135,20 @@ export async function flowErrorRoutes(app: FastifyInstance, options: { services:
     const job = await requestRetry(services, request.identity.accountId, _id, _stepId, { ...(retryDataKeys ? { retryDataKeys } : {}), ...(errorIds ? { errorIds } : {}) });
     reply.status(201);
     return { ...jobToApi(job), _jobId: job._id };
+  });
+
+  // §4.13 (UI): resolve every open error of a job (a flow job: those of all its steps).
+  app.put('/v1/jobs/:_id/resolve', { schema: { tags, params: Type.Object({ _id: Hex }) } }, async (request, reply) => {
+    const { _id } = request.params as { _id: string };
+    const accountId = request.identity.accountId;
+    if (!(await findJob(db, accountId, _id))) throw notFound('Job', _id);
+    await db.transaction().execute(async (trx) => {
+      for (;;) {
+        const rows = await listJobErrors(trx, accountId, { jobIds: [_id], open: true, limit: MAX_PAGE });
+        if (rows.length === 0) break;
+        await resolveErrors(trx, rows, request.identity.userId);
+      }
+    });
+    reply.status(204).send();
   });
 }

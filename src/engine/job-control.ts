@@ -1,8 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import { releaseFlowLock } from '../store/flow-locks.js';
-import { childJobs, findJobById, updateJob } from '../store/jobs.js';
-import { deletePagesOfJob } from '../store/pages.js';
+import { insertJobErrors } from '../store/job-errors.js';
+import { addToCounters, childJobs, findJobById, updateJob, type JobRow } from '../store/jobs.js';
+import { deletePagesOfJob, pendingPages } from '../store/pages.js';
 import type { Database } from '../store/tables.js';
+import { planFlow } from './flow-plan.js';
+import { jobErrorRows, type RecordFailure } from './record-errors.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -41,7 +44,8 @@ export async function throwIfStopped(db: Db, jobId: string, signal: AbortSignal)
 
 /**
  * Ends a job and its unfinished children in one transaction, drops its stored pages and frees the
- * flow for its next queued run.
+ * flow for its next queued run. A retry job that stops before the end keeps its records: the ones
+ * waiting in stored pages become open errors of the retry job at the step they were waiting for.
  */
 export async function endJob(db: Kysely<Database>, jobId: string, status: 'completed' | 'failed' | 'canceled', extra?: Record<string, unknown>, inSameTransaction?: (trx: Transaction<Database>) => Promise<void>) {
   await db.transaction().execute(async (trx) => {
@@ -51,10 +55,44 @@ export async function endJob(db: Kysely<Database>, jobId: string, status: 'compl
     for (const child of await childJobs(trx, jobId)) {
       if (!FINAL_STATUSES.includes(child.status)) await updateJob(trx, child._id, { status: status === 'completed' ? 'completed' : status, ended_at: now });
     }
+    if (job.type === 'retry' && status !== 'completed') await keepUnfinishedRetryRecords(trx, job);
     const merged = extra ? JSON.stringify({ ...(JSON.parse(job.extra) as object), ...extra }) : job.extra;
     await updateJob(trx, jobId, { status, ended_at: now, extra: merged, ...(status === 'completed' ? { done_exporting: job.type === 'flow' ? 1 : job.done_exporting } : {}) });
     await deletePagesOfJob(trx, jobId);
     if (job.flow_id) await releaseFlowLock(trx, job.flow_id, jobId);
     await inSameTransaction?.(trx);
   });
+}
+
+/**
+ * The records of a stopping retry job that already passed the retried step (their original errors
+ * are consumed) but not the later ones: each becomes an open, retryable error at its next step, so
+ * nothing a retry took is dropped.
+ */
+async function keepUnfinishedRetryRecords(trx: Transaction<Database>, job: JobRow) {
+  const pages = await pendingPages(trx, job._id);
+  if (pages.length === 0 || !job.flow_id) return;
+  const row = await trx.selectFrom('resources').select('doc').where('account_id', '=', job.account_id).where('kind', '=', 'flows').where('_id', '=', job.flow_id).executeTakeFirst();
+  if (!row) return;
+  const flow = { ...(JSON.parse(row.doc) as Record<string, unknown>), _id: job.flow_id };
+  let plan;
+  try {
+    plan = planFlow(flow);
+  } catch {
+    return;
+  }
+  let count = 0;
+  for (const page of pages) {
+    const step = plan.processors[page.next_step];
+    if (!step) continue;
+    const records = JSON.parse(page.records) as unknown[];
+    const failures: RecordFailure[] = records.map((record) => ({
+      errors: [{ code: 'retry_not_finished', message: `The retry job ${job._id} stopped before this record went through this step; retry it again.`, source: 'internal' }],
+      record,
+    }));
+    const stepCtx = { accountId: job.account_id, flowId: job.flow_id, stepId: step.stepId, jobId: job._id, flowJobId: job._id, oIndex: step.oIndex, skipRetries: false };
+    await insertJobErrors(trx, jobErrorRows(stepCtx, failures));
+    count += failures.length;
+  }
+  if (count > 0) await addToCounters(trx, job._id, { num_error: count, num_open_error: count });
 }

@@ -1,5 +1,5 @@
 import type { Services } from '../domain/services.js';
-import { ApiError } from '../errors.js';
+import { ApiError, type ErrorItem } from '../errors.js';
 import { newId } from '../ids.js';
 import { enqueue } from '../queue/work-queue.js';
 import { WORK_ENQUEUED, workSignals } from '../queue/work-signals.js';
@@ -30,7 +30,19 @@ export async function requestRetry(services: Services, accountId: string, flowId
   const flow = await services.flows.getInternal(accountId, flowId);
   const plan = planFlow(flow);
   if (retryStartStep(plan, stepId) === undefined) throw new ApiError('not_found', `Step ${stepId} is not part of flow ${flowId}.`);
-  const errors = (await openStepErrors(services.store.db, accountId, flowId, stepId, pick)).filter((e) => e.retry_data_key !== null);
+  const open = await openStepErrors(services.store.db, accountId, flowId, stepId, pick);
+  // Every key or id asked for must name an open error of this step: a typo retries nothing, loudly.
+  const unknown: ErrorItem[] = [];
+  const openKeys = new Set(open.map((e) => e.retry_data_key));
+  const openIds = new Set(open.map((e) => e._id));
+  pick.retryDataKeys?.forEach((k, i) => {
+    if (!openKeys.has(k)) unknown.push({ code: 'invalid_field', field: `retryDataKeys[${i}]`, message: `${k} is not the retry data key of an open error of step ${stepId} (unknown, or already resolved or retried).` });
+  });
+  pick.errorIds?.forEach((id, i) => {
+    if (!openIds.has(id)) unknown.push({ code: 'invalid_field', field: `errorIds[${i}]`, message: `${id} is not an open error of step ${stepId} (unknown, or already resolved or retried).` });
+  });
+  if (unknown.length > 0) throw new ApiError(unknown, 422);
+  const errors = open.filter((e) => e.retry_data_key !== null);
   const keys = [...new Set(errors.map((e) => e.retry_data_key!))];
   if (keys.length === 0) throw new ApiError('invalid_field', 'No open error with retry data matches; resolved errors and errors without retry data cannot be retried.', pick.retryDataKeys ? 'retryDataKeys' : pick.errorIds ? 'errorIds' : undefined);
   const isImport = plan.processors.some((p) => p.stepId === stepId && p.type === 'import');
