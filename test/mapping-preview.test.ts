@@ -166,6 +166,33 @@ describe.each(dialects)('mapping preview on %s', (dialect) => {
     expect(remote.requests.slice(before).map((r) => r.method)).toEqual(['GET', 'GET']);
   });
 
+  it('maps through a saved import with /map and /invoke (bare array or {data}), and through a virtual import on a connection', async () => {
+    const created = await createImport(
+      { fields: [{ extract: 'email', generate: 'customerId', lookupName: 'customer' }, { extract: 'name', generate: 'name' }] },
+      { lookups: [{ name: 'customer', relativeURI: '/customers?email={email}', method: 'GET', extract: '0.id' }] },
+    );
+    const before = remote.requests.length;
+    for (const action of ['map', 'invoke']) {
+      const bare = await t.api('POST', `/v1/imports/${created.body._id}/${action}`, [{ email: 'ann@example.com', name: 'Ann' }]);
+      expect(bare.status, action).toBe(200);
+      expect(bare.body).toStrictEqual({ data: [{ customerId: 'C-1', name: 'Ann' }], errors: [] });
+      const wrapped = await t.api('POST', `/v1/imports/${created.body._id}/${action}`, { data: [{ name: 'No email' }] });
+      expect(wrapped.body.errors[0]).toMatchObject({ index: 0, code: 'lookup_failed' });
+    }
+    expect(remote.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
+    const virtual = await t.api('POST', `/v1/connections/${connectionId}/import/map`, {
+      import: { mapping: { fields: [{ extract: 'email', generate: 'id', lookupName: 'c' }] }, lookups: [{ name: 'c', relativeURI: '/customers?email={email}', extract: '0.id' }] },
+      data: [{ email: 'ann@example.com' }],
+    });
+    expect(virtual.status).toBe(200);
+    expect(virtual.body.data).toStrictEqual([{ id: 'C-1' }]);
+    const invalid = await t.api('POST', `/v1/connections/${connectionId}/import/map`, { import: { mapping: { fields: [{ extract: 'a', generate: '' }] } }, data: [] });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.errors[0].field).toBe('mapping.fields[0].generate');
+    expect((await t.api('POST', `/v1/connections/${connectionId}/import/map`, { data: [] })).body.errors[0].field).toBe('import');
+    expect((await t.api('POST', `/v1/imports/${'0'.repeat(24)}/map`, [])).status).toBe(404);
+  });
+
   describe('an invalid mapping is refused when an import is saved', () => {
     const invalid: Array<[string, unknown, string]> = [
       ['an empty generate', { fields: [{ extract: 'a', generate: 'a' }, { extract: 'b', generate: 'b' }, { extract: 'c', generate: '' }] }, 'mapping.fields[2].generate'],

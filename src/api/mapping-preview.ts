@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import type { AdaptorSession, Doc } from '../adaptors/adaptor.js';
-import { adaptorForImport } from '../adaptors/registry.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AdaptorSession, Doc, RunContext } from '../adaptors/adaptor.js';
+import { adaptorForConnection, adaptorForImport } from '../adaptors/registry.js';
 import type { Services } from '../domain/services.js';
 import { ApiError } from '../errors.js';
 import { importLookupsOf, MappingValidationError, previewMapping, type LookupPort, type Mapping, type PreviewResult } from '../mapping/index.js';
@@ -49,32 +49,56 @@ export async function mappingPreviewRoutes(app: FastifyInstance, options: { serv
     return answer(() => previewMapping(body.mapping as Mapping, data));
   });
 
-  app.post('/v1/imports/:_id/mapping/preview', { schema: { tags, params: IdParams } }, async (request, reply) => {
+  // A saved import's mapping and lookups over sample records (`{data}`; `/map` and `/invoke` also take a bare array).
+  const savedImport = async (request: FastifyRequest, reply: FastifyReply, data: unknown[]) => {
     const { _id } = request.params as { _id: string };
-    const accountId = request.identity.accountId;
+    const importDoc = await services.imports.getInternal(request.identity.accountId, _id);
+    return previewImport(services, request.identity.accountId, importDoc, data, apiRunContext(request, reply));
+  };
+  app.post('/v1/imports/:_id/mapping/preview', { schema: { tags, params: IdParams } }, async (request, reply) =>
+    savedImport(request, reply, sampleData(bodyObject(request.body))),
+  );
+  for (const action of ['map', 'invoke']) {
+    app.post(`/v1/imports/:_id/${action}`, { schema: { tags, params: IdParams, summary: `Map records through a saved import without writing (${action})` } }, async (request, reply) =>
+      savedImport(request, reply, recordsOf(request.body)),
+    );
+  }
+
+  // A virtual import on a saved connection: `{import: {mapping, lookups, adaptorType?}, data}`.
+  app.post('/v1/connections/:_id/import/map', { schema: { tags, params: IdParams, summary: 'Map records through a virtual import on this connection' } }, async (request, reply) => {
+    const { _id } = request.params as { _id: string };
     const body = bodyObject(request.body);
-    const data = sampleData(body);
-    const importDoc = await services.imports.getInternal(accountId, _id);
-    const ctx = apiRunContext(request, reply);
-    // Dynamic lookups search the import's own application, through a session opened only when needed.
-    let opened: Promise<AdaptorSession> | undefined;
-    const adaptor = adaptorForImport(String(importDoc.adaptorType));
-    const port: LookupPort | undefined = adaptor
-      ? {
-          async lookup(lookup, values) {
-            opened ??= services.connections
-              .getInternal(accountId, String(importDoc._connectionId))
-              .then((connection) => adaptor.open(connection));
-            const session = await opened;
-            if (!session.lookup) throw new Error(`the ${adaptor.connectionType} adaptor has no dynamic lookups`);
-            return session.lookup({ import: importDoc as Doc, lookup: { name: lookup.name, ...lookup.definition }, values: [...values] }, ctx);
-          },
-        }
-      : undefined;
-    try {
-      return await answer(() => previewMapping(importDoc.mapping as Mapping | undefined, data, port, importLookupsOf(importDoc)));
-    } finally {
-      if (opened) await opened.then((s) => s.close()).catch(() => undefined);
-    }
+    if (!isObject(body.import)) throw new ApiError('missing_required_field', 'import is required: {mapping, lookups?}.', 'import');
+    const connection = await services.connections.get(request.identity.accountId, _id);
+    const adaptor = adaptorForConnection(String(connection.type === 'rest' ? 'http' : connection.type));
+    const importDoc = { adaptorType: adaptor?.importTypes[0], ...body.import, _connectionId: _id };
+    return previewImport(services, request.identity.accountId, importDoc, sampleData(body), apiRunContext(request, reply));
   });
+}
+
+/** A bare array of records, or `{data: [...]}`. */
+function recordsOf(body: unknown): unknown[] {
+  return Array.isArray(body) ? body : sampleData(bodyObject(body));
+}
+
+/** Maps records through an import's mapping; dynamic lookups search the import's own application in test mode. */
+async function previewImport(services: Services, accountId: string, importDoc: Record<string, unknown>, data: unknown[], ctx: RunContext): Promise<PreviewResult> {
+  // The session is opened only when a dynamic lookup needs it.
+  let opened: Promise<AdaptorSession> | undefined;
+  const adaptor = adaptorForImport(String(importDoc.adaptorType));
+  const port: LookupPort | undefined = adaptor
+    ? {
+        async lookup(lookup, values) {
+          opened ??= services.connections.getInternal(accountId, String(importDoc._connectionId)).then((connection) => adaptor.open(connection));
+          const session = await opened;
+          if (!session.lookup) throw new Error(`the ${adaptor.connectionType} adaptor has no dynamic lookups`);
+          return session.lookup({ import: importDoc as Doc, lookup: { name: lookup.name, ...lookup.definition }, values: [...values] }, ctx);
+        },
+      }
+    : undefined;
+  try {
+    return await answer(() => previewMapping(importDoc.mapping as Mapping | undefined, data, port, importLookupsOf(importDoc)));
+  } finally {
+    if (opened) await opened.then((session) => session.close()).catch(() => undefined);
+  }
 }
