@@ -144,6 +144,19 @@ describe.each(dialects)('connection and export actions on %s', (dialect) => {
       expect((await connectionDoc(quiet)).offline).toBe(true);
     });
 
+    it('HTTP: an unsaved connection is validated and pinged without being stored', async () => {
+      const before = (await t.api('GET', '/v1/connections')).body.length;
+      const good = await t.api('POST', '/v1/connections/ping', { name: 'Unsaved', type: 'http', http: { baseURI: remote.url, ping: { relativeURI: '/me' }, auth: { type: 'token', token: { token: 'good-token' } } } });
+      expect(good.status).toBe(200);
+      expect(good.body).toEqual({ code: 200 });
+      const refused = await t.api('POST', '/v1/connections/ping', { name: 'Unsaved', type: 'http', http: { baseURI: `http://127.0.0.1:${await closedPort()}` } });
+      expect(refused.body.errors[0].code).toBe('ping_failed');
+      const invalid = await t.api('POST', '/v1/connections/ping', { name: 'Unsaved', type: 'http', http: { baseURI: 42 } });
+      expect(invalid.status).toBe(422);
+      expect(invalid.body.errors[0].field).toBe('http.baseURI');
+      expect((await t.api('GET', '/v1/connections')).body.length).toBe(before);
+    });
+
     it('RDBMS: a real SQLite file answers; a file in a missing directory fails', async () => {
       const file = join(dir, 'shop.db');
       new Database(file).close();

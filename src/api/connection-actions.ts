@@ -138,6 +138,20 @@ export async function connectionActionRoutes(app: FastifyInstance, options: Conn
     }
   };
 
+  // An unsaved connection (the body is the connection document): validated like a create, pinged, not stored.
+  app.post('/v1/connections/ping', { schema: { tags, summary: 'Test an unsaved connection (body: the connection)' } }, async (request, reply) => {
+    const connection = { ...(await services.connections.validateUnsaved(request.identity.accountId, request.body)), _id: 'unsaved' } as Doc;
+    const adaptor = adaptorOf(connection);
+    if (!adaptor) throw new ApiError('not_implemented', `Pinging ${String(connection.type)} connections is not supported yet.`);
+    try {
+      await pingWithin(adaptor, connection, apiRunContext(request, reply), pingTimeoutMs);
+      return { code: 200 };
+    } catch (err) {
+      const message = messageOf(err);
+      return { errors: [{ code: 'ping_failed', message: message.startsWith('connecting to ') ? message : `connecting to the ${adaptor.connectionType} application: ${message}` }] };
+    }
+  });
+
   app.get('/v1/connections/:_id/ping', { schema: { tags, params: IdParams } }, ping);
   app.post('/v1/connections/:_id/ping', { schema: { tags, params: IdParams } }, ping);
 

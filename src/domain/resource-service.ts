@@ -219,6 +219,11 @@ export class ResourceService {
     });
   }
 
+  /** Validates a document as create would (422 naming each field at fault) without storing it: for unsaved-resource actions. */
+  async validateUnsaved(accountId: string, body: unknown): Promise<Record<string, unknown>> {
+    return this.#validated(this.#store.db, accountId, body);
+  }
+
   async #validated(db: Db, accountId: string, body: unknown, stored?: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError('invalid_field', `The body must be a JSON object describing the ${this.kind.label.toLowerCase()}.`, '(body)');
