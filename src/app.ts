@@ -7,6 +7,7 @@ import { useRdbmsPolicy } from './adaptors/rdbms/policy.js';
 import { buildServer } from './api/server.js';
 import type { Config } from './config.js';
 import { ensureOwner, type Owner } from './domain/owner.js';
+import { assertSameSecretKey } from './domain/secret-key-check.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { createServices, type Services } from './domain/services.js';
 import { Worker } from './engine/worker.js';
@@ -49,6 +50,14 @@ export async function startIntegrator(config: Config, options: { listen?: boolea
     storeDatabaseUrl: config.databaseUrl,
   });
   const box = loadSecretBox({ key: config.encryptionKey, dataDir: config.dataDir });
+  try {
+    await assertSameSecretKey(store, box, config.encryptionKey ? 'INTEGRATOR_ENCRYPTION_KEY' : `${config.dataDir}/encryption.key`);
+  } catch (err) {
+    removePolicy();
+    await closeGovernors?.();
+    await store.close();
+    throw err;
+  }
   const services = createServices(store, box);
   const owner = await ensureOwner(store, { dataDir: config.dataDir, initialToken: config.initialApiToken });
   const server = await buildServer({

@@ -94,6 +94,14 @@ describe.each(dialects)('resource CRUD conformance on %s', (dialect) => {
     const badRef = await t.api('POST', '/v1/flows', { name: 'x', pageGenerators: [{ _exportId: ids.import }] });
     expect(badRef.status).toBe(422);
     expect(badRef.body.errors[0].field).toBe('pageGenerators[0]._exportId');
+    const nowhere = '0'.repeat(24);
+    const nextFlows = await t.api('POST', '/v1/flows', { name: 'x', _runNextFlowIds: [ids.flow, nowhere] });
+    expect(nextFlows.status).toBe(422);
+    expect(nextFlows.body.errors.map((e: any) => e.field)).toEqual(['_runNextFlowIds[1]']);
+    const borrow = await t.api('POST', '/v1/connections', { name: 'b', type: 'http', _borrowConcurrencyFromConnectionId: nowhere, http: { baseURI: 'http://127.0.0.1:9' } });
+    expect(borrow.body.errors[0].field).toBe('_borrowConcurrencyFromConnectionId');
+    const connector = await t.api('POST', '/v1/integrations', { name: 'i', _connectorId: nowhere });
+    expect(connector.body.errors[0].field).toBe('_connectorId');
     const stack = await t.api('POST', '/v1/stacks', { name: 's', type: 'server' });
     expect(stack.body.errors[0]).toMatchObject({ code: 'missing_required_field', field: 'server' });
     const script = await t.api('POST', '/v1/scripts', { name: 'x'.repeat(101) });

@@ -1,3 +1,4 @@
+import type { SecretPlaces } from './secrets.js';
 import type { TSchema } from 'typebox';
 import type { ErrorItem } from '../errors.js';
 import type { Adaptor } from '../adaptors/adaptor.js';
@@ -47,8 +48,8 @@ export interface ResourceKind {
   /** Singular, for messages ("Export 5f… not found"). */
   label: string;
   schema: TSchema;
-  /** Holds secrets: encrypted at rest, masked in answers. */
-  hasSecrets?: boolean;
+  /** Holds secrets (anywhere, or in these top-level blocks): encrypted at rest, masked in answers. */
+  hasSecrets?: SecretPlaces;
   /** Prefix of `apiIdentifier` for exports (`e`) and imports (`i`). */
   apiIdentifierPrefix?: string;
   /** Read-only fields of this kind, ignored when sent in a body (besides the common ones). */
@@ -67,10 +68,11 @@ export interface ResourceKind {
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /** Foreign keys that may sit anywhere in a document (hooks, blocks): `_scriptId`, `_stackId`, `_iClientId`. */
-const nestedRefKinds: Record<string, string> = { _scriptId: 'scripts', _stackId: 'stacks', _iClientId: 'iclients' };
+const nestedRefKinds: Record<string, string> = { _scriptId: 'scripts', _stackId: 'stacks', _iClientId: 'iclients', _borrowConcurrencyFromConnectionId: 'connections' };
 
 function nestedRefs(doc: unknown, path: string, out: Reference[], depth = 0): void {
-  if (depth > 12 || doc === null || typeof doc !== 'object') return;
+  // Bodies are at most 64 levels deep (json-body), so this walks every reference a body can hold.
+  if (depth > 64 || doc === null || typeof doc !== 'object') return;
   if (Array.isArray(doc)) {
     doc.forEach((v, i) => nestedRefs(v, `${path}[${i}]`, out, depth + 1));
     return;
@@ -85,6 +87,7 @@ function nestedRefs(doc: unknown, path: string, out: Reference[], depth = 0): vo
 function common(doc: DocBody): Reference[] {
   const refs: Reference[] = [];
   if (str(doc._integrationId)) refs.push({ field: '_integrationId', kind: 'integrations', id: doc._integrationId as string });
+  if (str(doc._connectorId)) refs.push({ field: '_connectorId', kind: 'connectors', id: doc._connectorId as string });
   nestedRefs(doc, '', refs);
   return refs;
 }
@@ -131,6 +134,9 @@ export const exportsKind: ResourceKind = {
   label: 'Export',
   schema: ExportSchema,
   apiIdentifierPrefix: 'e',
+  // Webhook verification secrets and the distributed (SuiteApp) bearer token; other blocks use words
+  // like `key` and `token` for ordinary settings (paging tokens, S3 keys).
+  hasSecrets: ['webhook', 'distributed'],
   readOnly: ['asynchronous'],
   references(doc) {
     const refs = common(doc);
@@ -218,6 +224,7 @@ export const flowsKind: ResourceKind = {
     );
     if (str(doc._exportId)) refs.push({ field: '_exportId', kind: 'exports', id: doc._exportId as string });
     if (str(doc._importId)) refs.push({ field: '_importId', kind: 'imports', id: doc._importId as string });
+    ((doc._runNextFlowIds as unknown[] | undefined) ?? []).forEach((id, i) => refs.push({ field: `_runNextFlowIds[${i}]`, kind: 'flows', id: String(id) }));
     return refs;
   },
   check(doc) {
@@ -240,11 +247,8 @@ export const integrationsKind: ResourceKind = {
   path: 'integrations',
   label: 'Integration',
   schema: IntegrationSchema,
-  references: (doc) => {
-    const refs: Reference[] = [];
-    nestedRefs(doc, '', refs);
-    return refs;
-  },
+  // An integration belongs to no other integration; it may come from a connector (installed app).
+  references: (doc) => common({ ...doc, _integrationId: undefined }),
   promote: (doc) => ({ connector_id: str(doc._connectorId) }),
 };
 
@@ -264,9 +268,7 @@ export const licensesKind: ResourceKind = {
   schema: LicenseSchema,
   readOnly: ['user', 'created'],
   references(doc) {
-    const refs = common(doc);
-    if (str(doc._connectorId)) refs.push({ field: '_connectorId', kind: 'connectors', id: doc._connectorId as string });
-    return refs;
+    return common(doc);
   },
   beforeSave: licenseBeforeSave,
   promote: (doc) => ({ integration_id: str(doc._integrationId), connector_id: str(doc._connectorId) }),
