@@ -67,126 +67,165 @@ interface SplitOptions {
 }
 
 const QUOTE = '"';
+/** Thrown by the scanner when the buffered text ends before the row does (more text is needed). */
+const NEED_MORE = Symbol('need more text');
+/** Longest row read (quoted line breaks included); a longer one is reported as a quote that never closes. */
+const MAX_ROW = 4 * 1024 * 1024;
+
+interface Scanned {
+  fields: string[];
+  error?: string;
+  /** The quote opened on this row never closes before the end of the text. */
+  unclosed?: boolean;
+  /** Index where the row's text ends, and where the next row starts. */
+  rowEnd: number;
+  next: number;
+}
 
 /** Text chunks → physical CSV rows (a quoted line break stays inside its row), each with its first line number. */
 async function* splitRows(chunks: AsyncIterable<string>, o: SplitOptions): AsyncGenerator<RawRow> {
-  let eol = o.rowDelimiter;
+  const state = { eol: o.rowDelimiter };
   let buf = '';
-  let line = 1;
-  let ended = false;
-  const it = chunks[Symbol.asyncIterator]();
-  // Fills `buf` so that index `need` exists; false at the end of the text.
-  const more = async (need: number): Promise<boolean> => {
-    while (!ended && buf.length <= need) {
-      const r = await it.next();
-      if (r.done) ended = true;
-      else buf += r.value;
-    }
-    return buf.length > need;
-  };
-  const isSpace = (c: string) => c === ' ' || c === '\t';
   let start = 0;
+  let line = 1;
+  let final = false;
+  const it = chunks[Symbol.asyncIterator]();
   for (;;) {
-    // Compact what earlier rows used.
-    if (start > 65536) {
-      buf = buf.slice(start);
-      start = 0;
-    }
-    if (!(await more(start))) return;
-    // Scan one row from `start`.
-    const fields: string[] = [];
-    let field = '';
-    let i = start;
-    let error: string | undefined;
-    let rowEnd = -1; // index where the row text ends (before its delimiter)
-    let next = -1; // index where the next row starts
-    let unclosed = false;
-    row: for (;;) {
-      // Start of a field.
-      if (o.trim) while ((await more(i)) && isSpace(buf[i]!)) i++;
-      if (o.quote && (await more(i)) && buf[i] === QUOTE) {
-        i++;
-        field = '';
-        for (;;) {
-          if (!(await more(i))) {
-            unclosed = true;
-            break row;
-          }
-          const c = buf[i]!;
-          if (c === QUOTE) {
-            if ((await more(i + 1)) && buf[i + 1] === QUOTE) {
-              field += QUOTE;
-              i += 2;
-              continue;
-            }
-            i++;
+    if (start >= buf.length && final) return;
+    let row: Scanned;
+    try {
+      if (start >= buf.length) throw NEED_MORE;
+      row = scanRow(buf, start, final, o, state);
+    } catch (err) {
+      if (err !== NEED_MORE) throw err;
+      if (buf.length - start > MAX_ROW) {
+        // A row this long is almost always a quote that never closes: report it, resume on its next line.
+        row = { fields: [], unclosed: true, rowEnd: buf.length, next: buf.length, error: `Quote Not Closed: the row is longer than ${MAX_ROW / 1024 / 1024} MB` };
+      } else {
+        // Keep only the unread text, then read on: at least twice what was there (or 64 KB), so a long row is
+        // scanned again only a few times, not once per chunk.
+        buf = buf.slice(start);
+        start = 0;
+        const want = Math.max(65536, buf.length * 2);
+        const parts = [buf];
+        let size = buf.length;
+        while (size < want) {
+          const r = await it.next();
+          if (r.done) {
+            final = true;
             break;
           }
-          field += c;
-          i++;
+          parts.push(r.value);
+          size += r.value.length;
         }
-        if (o.trim) while ((await more(i)) && isSpace(buf[i]!)) i++;
-        // After the closing quote: a delimiter, the end of the row, or text that should not be there.
-        const after = await atBoundary(i);
-        if (after === 'text') {
-          error ??= `Invalid Closing Quote: text after the quote that closes field ${fields.length + 1}`;
-          // Read the rest of the field as plain text.
-          while ((await atBoundary(i)) === 'text') field += buf[i++]!;
-        }
-      } else {
-        field = '';
-        while ((await atBoundary(i)) === 'text') field += buf[i++]!;
-        if (o.trim) field = field.replace(/[ \t]+$/, '');
-      }
-      fields.push(field);
-      const b = await atBoundary(i);
-      if (b === 'delimiter') {
-        i += o.delimiter.length;
+        buf = parts.join('');
         continue;
       }
-      rowEnd = i;
-      next = b === 'end' ? i : i + eol!.length;
-      break;
     }
-    if (unclosed) {
+    if (row.unclosed) {
       // The quote never closed: report the row where it opened, then resume on the line after it.
       const rest = buf.slice(start);
-      const found = eol ? rest.indexOf(eol) : firstEol(rest);
-      if (!eol && found >= 0) eol = rest.startsWith('\r\n', found) ? '\r\n' : rest[found]!;
+      const found = state.eol ? rest.indexOf(state.eol) : firstEol(rest);
+      if (!state.eol && found >= 0) state.eol = rest.startsWith('\r\n', found) ? '\r\n' : rest[found]!;
       const firstLine = found >= 0 ? rest.slice(0, found) : rest;
-      yield { fields: [], raw: firstLine, line, error: 'Quote Not Closed: the quote opened on this row is never closed' };
+      yield { fields: [], raw: firstLine.length > 10_000 ? `${firstLine.slice(0, 10_000)}…` : firstLine, line, error: row.error ?? 'Quote Not Closed: the quote opened on this row is never closed' };
       if (found < 0) return;
-      start += found + eol!.length;
+      start += found + state.eol!.length;
       line++;
       continue;
     }
-    const raw = buf.slice(start, rowEnd);
-    yield { fields, raw, line, ...(error ? { error } : {}) };
+    const raw = buf.slice(start, row.rowEnd);
+    yield { fields: row.fields, raw, line, ...(row.error ? { error: row.error } : {}) };
     line += 1 + countEol(raw);
-    start = next;
-    if (next === rowEnd) return; // the end of the text
+    if (row.next === row.rowEnd) return; // the end of the text
+    start = row.next;
   }
+}
 
-  // What is at `i`: a column delimiter, a row delimiter, the end of the text, or ordinary text.
-  async function atBoundary(i: number): Promise<'delimiter' | 'eol' | 'end' | 'text'> {
-    if (!(await more(i))) return 'end';
-    if (buf.startsWith(o.delimiter[0]!, i) && (o.delimiter.length === 1 || ((await more(i + o.delimiter.length - 1)) && buf.startsWith(o.delimiter, i)))) return 'delimiter';
+/**
+ * Scans one row of `buf` from `start`. Throws NEED_MORE when the buffered text ends before the row does
+ * and more text may come (`final` false). Sets `state.eol` from the first row delimiter when not given.
+ */
+function scanRow(buf: string, start: number, final: boolean, o: SplitOptions, state: { eol?: string }): Scanned {
+  const len = buf.length;
+  const d = o.delimiter;
+  const d0 = d[0]!;
+  // Is there a character at i? (false at the end of the text)
+  const has = (i: number): boolean => {
+    if (i < len) return true;
+    if (!final) throw NEED_MORE;
+    return false;
+  };
+  const isSpace = (c: string) => c === ' ' || c === '\t';
+  // What is at i: a column delimiter, a row delimiter, the end of the text, or ordinary text.
+  const boundary = (i: number): 'delimiter' | 'eol' | 'end' | 'text' => {
+    if (!has(i)) return 'end';
+    const c = buf[i]!;
+    if (c === d0 && (d.length === 1 || (has(i + d.length - 1) && buf.startsWith(d, i)))) return 'delimiter';
+    const eol = state.eol;
     if (eol) {
-      if (buf[i] !== eol[0]) return 'text';
+      if (c !== eol[0]) return 'text';
       if (eol.length === 1) return 'eol';
-      await more(i + eol.length - 1);
+      has(i + eol.length - 1);
       return buf.startsWith(eol, i) ? 'eol' : 'text';
     }
-    const c = buf[i];
-    if (c === '\n') {
-      eol = '\n';
-      return 'eol';
-    }
-    if (c === '\r') {
-      eol = (await more(i + 1)) && buf[i + 1] === '\n' ? '\r\n' : '\r';
-      return 'eol';
-    }
+    if (c === '\n') return 'eol';
+    if (c === '\r') return 'eol';
     return 'text';
+  };
+  const fields: string[] = [];
+  let error: string | undefined;
+  let i = start;
+  for (;;) {
+    if (o.trim) while (has(i) && isSpace(buf[i]!)) i++;
+    let field: string;
+    if (o.quote && has(i) && buf[i] === QUOTE) {
+      i++;
+      field = '';
+      let from = i;
+      for (;;) {
+        const at = buf.indexOf(QUOTE, i);
+        if (at < 0) {
+          if (!final) throw NEED_MORE;
+          return { fields, unclosed: true, rowEnd: len, next: len };
+        }
+        if (!has(at + 1) || buf[at + 1] !== QUOTE) {
+          field += buf.slice(from, at);
+          i = at + 1;
+          break;
+        }
+        field += buf.slice(from, at + 1);
+        i = at + 2;
+        from = i;
+      }
+      if (o.trim) while (has(i) && isSpace(buf[i]!)) i++;
+      if (boundary(i) === 'text') {
+        error ??= `Invalid Closing Quote: text after the quote that closes field ${fields.length + 1}`;
+        // Read the rest of the field as plain text.
+        while (boundary(i) === 'text') field += buf[i++]!;
+      }
+    } else {
+      const from = i;
+      while (boundary(i) === 'text') i++;
+      field = buf.slice(from, i);
+      if (o.trim) field = field.replace(/[ \t]+$/, '');
+    }
+    fields.push(field);
+    const b = boundary(i);
+    if (b === 'delimiter') {
+      i += d.length;
+      continue;
+    }
+    if (b === 'end') return { fields, ...(error ? { error } : {}), rowEnd: i, next: i };
+    if (!state.eol) {
+      // The first row delimiter found outside quotes sets it for the file.
+      if (buf[i] === '\n') state.eol = '\n';
+      else {
+        has(i + 1);
+        state.eol = buf[i + 1] === '\n' ? '\r\n' : '\r';
+      }
+    }
+    return { fields, ...(error ? { error } : {}), rowEnd: i, next: i + state.eol.length };
   }
 }
 

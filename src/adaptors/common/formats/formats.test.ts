@@ -278,3 +278,14 @@ describe('XML names', () => {
     expect(() => generateFile([{ a: 1 }], { type: 'xml', xml: { resourcePath: 'Or ders/Order' } })).toThrow(/resourcePath/);
   });
 });
+
+describe('CSV long rows', () => {
+  it('reports a quote that stays open for more than 4 MB once, without reading the file whole', async () => {
+    const text = 'id,name\n1,"open\n' + 'x,y\n'.repeat(1_200_000) + '2,b\n';
+    const { records, problems } = await parse(text, { type: 'csv' }, 'big.csv').catch((e) => ({ records: [], problems: [{ code: 'x', message: String(e) }] }));
+    expect(problems.length).toBeGreaterThanOrEqual(1);
+    expect(problems[0]!.message).toMatch(/^parsing big\.csv row 2: Quote Not Closed/);
+    // Reading resumes on the line after the open quote.
+    expect(records.length).toBeGreaterThan(1_000_000);
+  }, 60_000);
+});
