@@ -198,6 +198,17 @@ for (const protocol of protocols) {
       expect(readFileSync(join(root, 'in', 'orders-eu-2.csv'), 'utf8')).toBe('id,name\r\n3,Cy\r\n');
     });
 
+    it('writes one file per page with skipAggregation true; refuses the records, naming the field, with false (one file per run is not supported)', async () => {
+      const imp = (skipAggregation: boolean): Doc => ({ _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'agg.csv' }, file: { type: 'csv', skipAggregation } });
+      const kept = await session.importRecords!({ import: imp(true), records: [{ id: 1 }] }, ctx());
+      expect(kept).toEqual([{ statusCode: 200, _json: { fileName: '/in/agg.csv' } }]);
+      const refused = await session.importRecords!({ import: imp(false), records: [{ id: 2 }, { id: 3 }] }, ctx());
+      expect(refused).toHaveLength(2);
+      for (const o of refused) expect(o).toMatchObject({ statusCode: 422, errors: [{ code: 'unsupported_option', message: expect.stringContaining('file.skipAggregation') }] });
+      expect(readdirSync(join(root, 'in'))).toEqual(['agg.csv']);
+      expect(readFileSync(join(root, 'in', 'agg.csv'), 'utf8')).toBe('id\r\n1\r\n');
+    });
+
     it('writes through a temporary name, with {{timestamp}} names by default', async () => {
       const imp: Doc = { _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', useTempFile: true }, file: { type: 'json' } };
       const [out] = await session.importRecords!({ import: imp, records: [{ id: 1 }] }, ctx());

@@ -9,7 +9,7 @@ export interface FileTarget {
 }
 
 /**
- * Writes one page of records as one file, named from a Handlebars template (`orders-{{timestamp}}.csv`).
+ * Writes one page of records as one file (`file.skipAggregation` true, the default here; false is refused), named from a Handlebars template (`orders-{{timestamp}}.csv`).
  * A record the format cannot hold gets a 422 of its own; the others are written. Names already used by
  * this session get a `-2`, `-3`… suffix, so two pages never overwrite each other.
  */
@@ -23,6 +23,12 @@ export async function writePage(
 ): Promise<RecordOutcome[]> {
   const file = (req.import.file ?? {}) as FileOptions;
   if (req.records.length === 0) return [];
+  if (file.skipAggregation === false) {
+    // One file per run needs a run-end step the engine does not give imports yet; writing page files instead
+    // would ignore the setting silently, so the records are refused with the reason (their retry data kept).
+    const message = 'file.skipAggregation false (one file per run) is not supported yet; set it to true (or leave it out) to write one file per page';
+    return req.records.map(() => ({ statusCode: 422, errors: [{ code: 'unsupported_option', message, source: 'application' }] }));
+  }
   const { data, rejected } = generateFile(req.records, file);
   const outcomes: RecordOutcome[] = req.records.map(() => ({ statusCode: 200 }));
   for (const r of rejected) outcomes[r.index] = { statusCode: 422, errors: [{ code: 'invalid_record', message: r.message, source: 'application' }] };

@@ -6,6 +6,13 @@ export const fileSchema = Type.Object(
     type: Type.Optional(Type.Union(['csv', 'json', 'xml', 'fixedwidth', 'filedefinition'].map((t) => Type.Literal(t)), { default: 'csv' })),
     encoding: Type.Optional(Type.String({ default: 'utf8', description: 'utf8, win1252, utf-16le, iso88591 (read and write); gb18030, macroman, shiftjis (read).' })),
     compressionFormat: Type.Optional(Type.Literal('gzip')),
+    skipAggregation: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'Imports: true (the default here) writes each page of records as its own file. One file per run (false, the reference default) is not supported yet: an import with false refuses its records with an error naming this field instead of writing page files.',
+      }),
+    ),
     skipDelete: Type.Optional(Type.Boolean({ default: false, description: 'Exports: keep source files after a successful run.' })),
     csv: Type.Optional(
       Type.Object(

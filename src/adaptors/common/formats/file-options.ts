@@ -11,6 +11,11 @@ export interface FileOptions {
   encoding?: string;
   /** `gzip` (zip is not supported). */
   compressionFormat?: string;
+  /**
+   * Imports: one file per page (true, the default here). One file per run (false) is not supported yet: such an
+   * import refuses its records, naming the field, rather than writing page files the user did not ask for.
+   */
+  skipAggregation?: boolean;
   /** Exports: keep the source file after a successful run (default: delete or move it). */
   skipDelete?: boolean;
   csv?: CsvOptions;
