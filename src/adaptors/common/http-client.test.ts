@@ -122,6 +122,50 @@ describe('http client redirects', () => {
     const raw = await client({ maxRedirections: 0 }).request({ method: 'GET', url: `${s.url}/old` });
     expect(raw.status).toBe(301);
   });
+
+  it('keeps only safe headers on a redirect to another origin (127.0.0.1 → localhost), all of them on the same origin', async () => {
+    const seen = (req: { headers: Record<string, unknown>; method: string; body: string }) => ({ method: req.method, headers: req.headers, body: req.body });
+    const other = await serve((req, res) => json(res, 200, seen(req)));
+    const elsewhere = other.url.replace('127.0.0.1', 'localhost');
+    const s = await serve((req, res) => {
+      if (req.url === '/away') {
+        res.writeHead(307, { location: `${elsewhere}/x` });
+        return res.end();
+      }
+      if (req.url === '/see-other') {
+        res.writeHead(303, { location: `${elsewhere}/y` });
+        return res.end();
+      }
+      if (req.url === '/here') {
+        res.writeHead(308, { location: '/final' });
+        return res.end();
+      }
+      json(res, 200, seen(req));
+    });
+    const headers = {
+      authorization: 'Bearer t',
+      'x-api-key': 'KEY-SECRET',
+      'x-custom-auth': 'CUSTOM-SECRET',
+      cookie: 'sid=1',
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'user-agent': 'integrator-test',
+    };
+    const c = client();
+    const away = await c.request({ method: 'POST', url: `${s.url}/away`, headers, body: '{"a":1}' });
+    const a = JSON.parse(away.body.toString());
+    expect(away.url).toBe(`${elsewhere}/x`);
+    expect(a.method).toBe('POST');
+    expect(a.body).toBe('{"a":1}');
+    for (const h of ['authorization', 'x-api-key', 'x-custom-auth', 'cookie']) expect(a.headers[h], h).toBeUndefined();
+    expect(a.headers).toMatchObject({ accept: 'application/json', 'content-type': 'application/json', 'user-agent': 'integrator-test' });
+    const other303 = JSON.parse((await c.request({ method: 'POST', url: `${s.url}/see-other`, headers, body: '{"a":1}' })).body.toString());
+    expect(other303.method).toBe('GET');
+    expect(other303.body).toBe('');
+    expect(other303.headers['x-api-key']).toBeUndefined();
+    const here = JSON.parse((await c.request({ method: 'GET', url: `${s.url}/here`, headers })).body.toString());
+    expect(here.headers).toMatchObject({ authorization: 'Bearer t', 'x-api-key': 'KEY-SECRET', 'x-custom-auth': 'CUSTOM-SECRET' });
+  });
 });
 
 describe('http client limits', () => {

@@ -1,4 +1,4 @@
-import { Agent, interceptors, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { Governor } from './governor.js';
 
 /**
@@ -31,7 +31,11 @@ export interface HttpClientOptions {
   /** Largest response body accepted (default 64 MiB). */
   maxResponseBytes?: number;
   retry?: RetryOptions;
-  /** Redirects followed (default 5; 0 = answer 3xx as is). Credentials are dropped across origins. */
+  /**
+   * Redirects followed (default 5; 0 = answer 3xx as is). A redirect to another origin (scheme, host or
+   * port) carries only the headers in SAFE_CROSS_ORIGIN_HEADERS: every credential (Authorization, Cookie,
+   * a custom API-key header, the connection's own headers) stays behind.
+   */
   maxRedirections?: number;
   /** Extra rate-limit recognition (a 200 with `{"error":"rate_limited"}`…); 429 is always one. */
   isRateLimited?: (res: HttpResponse) => boolean;
@@ -105,6 +109,20 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+/** The only request headers that follow a redirect to another origin: none of them can carry a credential. */
+export const SAFE_CROSS_ORIGIN_HEADERS = new Set(['accept', 'accept-language', 'accept-encoding', 'content-type', 'content-length', 'user-agent', 'cache-control', 'pragma']);
+
+function crossOriginHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => SAFE_CROSS_ORIGIN_HEADERS.has(k.toLowerCase())));
+}
+
+function withoutHeaders(headers: Record<string, string> | undefined, names: string[]): Record<string, string> | undefined {
+  if (!headers) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !names.includes(k.toLowerCase())));
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRY_STATUS = new Set([500, 502, 504]);
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -129,7 +147,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 class HttpClientImpl implements HttpClient {
   readonly #opts: HttpClientOptions;
   readonly #agent: Agent;
-  readonly #dispatcher: Dispatcher;
+  readonly #redirects: number;
   readonly #retry: Required<RetryOptions>;
 
   constructor(opts: HttpClientOptions) {
@@ -149,8 +167,7 @@ class HttpClientImpl implements HttpClient {
         ...(tls.pfx ? { pfx: tls.pfx } : {}),
       },
     });
-    const redirects = opts.maxRedirections ?? 5;
-    this.#dispatcher = redirects > 0 ? this.#agent.compose(interceptors.redirect({ maxRedirections: redirects })) : this.#agent;
+    this.#redirects = Math.max(0, opts.maxRedirections ?? 5);
     this.#retry = {
       maxAttempts: opts.retry?.maxAttempts ?? 4,
       maxRateLimitRetries: opts.retry?.maxRateLimitRetries ?? 10,
@@ -237,16 +254,44 @@ class HttpClientImpl implements HttpClient {
   async #attempt(method: string, req: HttpRequest, signal: AbortSignal | undefined, attempt: number): Promise<HttpResponse> {
     const release = this.#opts.governor ? await this.#opts.governor.acquire(signal) : undefined;
     try {
-      const res = await undiciRequest(req.url, {
-        method: method as Dispatcher.HttpMethod,
-        headers: req.headers,
-        body: req.body,
-        signal,
-        dispatcher: this.#dispatcher,
-      });
-      const limit = req.maxResponseBytes ?? this.#opts.maxResponseBytes ?? DEFAULT_MAX_BYTES;
-      const body = await readBody(res, limit, method, req.url);
-      return { status: res.statusCode, headers: res.headers, body, url: req.url, attempts: attempt };
+      let url = req.url;
+      let verb = method;
+      let headers = req.headers;
+      let body = req.body;
+      for (let hops = 0; ; hops++) {
+        const res = await undiciRequest(url, {
+          method: verb as Dispatcher.HttpMethod,
+          headers,
+          body,
+          signal,
+          dispatcher: this.#agent,
+        });
+        const location = headerValue(res.headers, 'location');
+        if (REDIRECT_STATUS.has(res.statusCode) && location && hops < this.#redirects) {
+          discard(res.body);
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            throw new HttpRequestError('network', method, req.url, `redirected to an invalid URL ${JSON.stringify(location)}`);
+          }
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+            throw new HttpRequestError('network', method, req.url, `redirected to a ${next.protocol} URL, which is not followed`);
+          }
+          // 303 always, and 301/302 after a POST, become a GET without body (what browsers and undici do).
+          if (res.statusCode === 303 ? verb !== 'HEAD' : (res.statusCode === 301 || res.statusCode === 302) && verb === 'POST') {
+            verb = 'GET';
+            body = undefined;
+            headers = withoutHeaders(headers, ['content-type', 'content-length', 'content-encoding']);
+          }
+          if (next.origin !== new URL(url).origin) headers = crossOriginHeaders(headers);
+          url = next.toString();
+          continue;
+        }
+        const limit = req.maxResponseBytes ?? this.#opts.maxResponseBytes ?? DEFAULT_MAX_BYTES;
+        const data = await readBody(res, limit, method, url);
+        return { status: res.statusCode, headers: res.headers, body: data, url, attempts: attempt };
+      }
     } finally {
       release?.();
     }

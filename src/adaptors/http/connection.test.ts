@@ -71,6 +71,34 @@ describe('ping', () => {
   });
 });
 
+describe('redirects', () => {
+  it('a redirect to another origin carries neither the token header nor the connection headers', async () => {
+    const other = await startServer((req, res) => json(res, 200, { headers: req.headers }));
+    servers.push(other);
+    const s = await startServer((req, res) => {
+      if (req.url === '/api/go') {
+        res.writeHead(302, { location: `${other.url.replace('127.0.0.1', 'localhost')}/landing` });
+        return res.end();
+      }
+      json(res, 200, { headers: req.headers });
+    });
+    servers.push(s);
+    const session = await open({
+      baseURI: `${s.url}/api`,
+      headers: [{ name: 'X-Secret-Header', value: '{{{connection.http.encrypted.key}}}' }],
+      encrypted: { key: 'ENC-SECRET' },
+      auth: { type: 'token', token: { token: 'API-KEY-1', headerName: 'x-api-key' } },
+    });
+    const res = await session.send({ method: 'GET', uri: '/go', headers: { accept: 'application/json' } });
+    const got = JSON.parse(res.body.toString()).headers;
+    expect(other.requests).toHaveLength(1);
+    expect(got['x-api-key']).toBeUndefined();
+    expect(got['x-secret-header']).toBeUndefined();
+    expect(got.accept).toBe('application/json');
+    expect(s.requests[0]!.headers).toMatchObject({ 'x-api-key': 'API-KEY-1', 'x-secret-header': 'ENC-SECRET' });
+  });
+});
+
 describe('proxyRequest', () => {
   it('returns the remote status, headers and body unchanged, with auth and connection headers applied', async () => {
     const s = await startServer((req, res) => {
