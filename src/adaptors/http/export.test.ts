@@ -121,6 +121,29 @@ describe('paging methods', () => {
     expect(problems[0]!.message).toMatch(/repeated the next-page URL http:\/\/127\.0\.0\.1:\d+\/u\?p=1/);
   });
 
+  it('a next-page link or URL to another origin is refused: the connection auth never leaves its host', async () => {
+    const other = await startServer((_req, res) => json(res, 200, [{ id: 999 }]));
+    servers.push(other);
+    const elsewhere = other.url.replace('127.0.0.1', 'localhost');
+    const server = await startServer((req, res) => {
+      if (req.url.startsWith('/link')) return json(res, 200, [{ id: 1 }], { link: `<${elsewhere}/steal?p=2>; rel="next"` });
+      if (req.url.startsWith('/body')) return json(res, 200, { items: [{ id: 1 }], next: `${elsewhere}/steal?p=2` });
+      if (req.url.startsWith('/same')) return json(res, 200, { items: [{ id: 1 }], next: q(req.url).get('p') ? null : `${server.url}/same?p=2` });
+      json(res, 404, {});
+    });
+    servers.push(server);
+    const session = await openHttpSession(connectionDoc({ baseURI: server.url, auth: { type: 'token', token: { token: 'T-SECRET' } } }), { client: fastClient });
+    sessions.push(session);
+    await expect(run(session, { relativeURI: '/link', paging: { method: 'linkheader' } })).rejects.toThrow(
+      /paging stopped: the next page is on http:\/\/localhost:\d+, not on the connection's http:\/\/127\.0\.0\.1:\d+/,
+    );
+    await expect(run(session, { relativeURI: '/body', response: { resourcePath: 'items' }, paging: { method: 'url', path: 'next' } })).rejects.toThrow(/paging may not leave it/);
+    expect(other.requests).toHaveLength(0);
+    // An absolute next URL on the connection's own origin is followed.
+    const same = await run(session, { relativeURI: '/same', response: { resourcePath: 'items' }, paging: { method: 'url', path: 'next' } });
+    expect(same.ids).toEqual([1, 1]);
+  });
+
   it('linkheader: a custom relation', async () => {
     const { session } = await setup((req, res) => {
       const p = Number(q(req.url).get('p') ?? 0);

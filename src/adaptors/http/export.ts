@@ -41,6 +41,7 @@ export async function* exportHttpPages(session: HttpSession, req: ExportRequest,
       export: { ...exp, http: { ...http, paging: { ...paging, ...pager.vars() } } },
     };
     if (spec.withPreviousPage && previous) data.previous_page = previousPage(previous);
+    if (spec.url !== undefined) assertSameOrigin(session, spec.url);
     const target = spec.url ?? renderTemplate(spec.uri ?? '', data);
     const body = renderBody(spec.body, data, http.requestMediaType);
     const requestKey = `${method} ${session.resolve(target)}\n${body ?? ''}`;
@@ -90,6 +91,28 @@ export async function* exportHttpPages(session: HttpSession, req: ExportRequest,
     yield problems.length > 0 ? { records: buffer, problems } : { records: buffer };
   }
   for (const p of problems) ctx.log.warn({ exportId: exp._id, code: p.code }, p.message);
+}
+
+/**
+ * A next-page URL taken from a response (body path, Link header) is sent with the connection's
+ * credentials, so it must stay on the connection's origin: one that leads elsewhere fails the export.
+ */
+function assertSameOrigin(session: HttpSession, next: string): void {
+  const base = session.config.baseURI;
+  let want: string;
+  let got: string;
+  try {
+    want = new URL(base).origin;
+    got = new URL(next).origin;
+  } catch {
+    return; // A relative or unparsable URL is judged by the request itself.
+  }
+  if (want !== got) {
+    throw new Error(
+      `paging stopped: the next page is on ${got}, not on the connection's ${want} (${session.redact(next)}); ` +
+        `the connection's credentials are only sent to its own host, so paging may not leave it`,
+    );
+  }
 }
 
 function matchesLastPage(body: unknown, path: string, values: unknown[] | undefined): boolean {
