@@ -34,6 +34,8 @@ export async function* parseCsv(text: AsyncIterable<string>, o: CsvOptions = {},
     if (row.line <= skip) continue;
     if (row.raw === '' || (row.fields.length === 1 && row.fields[0] === '' && !row.error)) continue;
     if (row.error) {
+      // Without its header the file's rows cannot be named: the file fails (and stays where it is).
+      if (header && !columns) throw new Error(`the header row (row ${row.line}) cannot be read: ${row.error}`);
       yield problem(fileName, row.line, row.error, row.raw);
       continue;
     }

@@ -256,8 +256,8 @@ describe('CSV malformed rows', () => {
   });
 
   it('reports each physical row of a JSON document read as CSV at most once', async () => {
-    const one = await parse('{"a":1,"b":"x","c":[1,2,3]}\n', { type: 'csv' }, 'j.csv');
-    expect(one.problems.length).toBeLessThanOrEqual(1);
+    // One line: its header cannot be read, so the file fails once (one error naming it, in a file export).
+    await expect(parse('{"a":1,"b":"x","c":[1,2,3]}\n', { type: 'csv' }, 'j.csv')).rejects.toThrow(/header row \(row 1\)/);
     const pretty = await parse('{\n  "a": 1,\n  "b": "x"\n}\n', { type: 'csv' }, 'j.csv');
     const rows = pretty.problems.map(rowOf);
     expect(new Set(rows).size).toBe(rows.length);
@@ -288,4 +288,11 @@ describe('CSV long rows', () => {
     // Reading resumes on the line after the open quote.
     expect(records.length).toBeGreaterThan(1_000_000);
   }, 60_000);
+});
+
+describe('CSV header', () => {
+  it('fails the file when its header row cannot be read', async () => {
+    await expect(parse('id,"na"me\n1,a\n', { type: 'csv' }, 'h.csv')).rejects.toThrow(/header row \(row 1\) cannot be read: Invalid Closing Quote/);
+    expect((await parse('id,"na"me\n1,a\n', { type: 'csv', csv: { hasHeaderRow: false } })).problems).toHaveLength(1);
+  });
 });
