@@ -124,6 +124,43 @@ describe.each(dialects)('flow shapes, chaining, delta and test mode on %s', (dia
     await waitForJob(t, (await t.api('POST', `/v1/flows/${flowId}/run`, { export: { startDate: '2020-01-01T00:00:00.000Z', endDate: '2020-02-01T00:00:00.000Z' } })).body._jobId);
     expect(sinceOf(n4).get('since')).toBe('2020-01-01T00:00:00.000Z');
     expect(sinceOf(n4).get('until')).toBe('2020-02-01T00:00:00.000Z');
+    // A custom window is a back-fill: the checkpoint stays at the last regular run's start.
+    const regular = (await t.api('GET', `/v1/flows/${flowId}/lastExportDateTime`)).body.lastExportDateTime;
+    expect(regular).toBe(sinceOf(n3).get('until'));
+    // Even one reaching into the future runs, and is not stored either.
+    const future = new Date(Date.now() + 7 * 24 * 3600_000).toISOString();
+    const n5 = source.requests.filter((r) => r.url.includes('since=')).length;
+    const back = await waitForJob(t, (await t.api('POST', `/v1/flows/${flowId}/run`, { export: { startDate: '2021-01-01T00:00:00.000Z', endDate: future } })).body._jobId);
+    expect(back.status).toBe('completed');
+    expect(sinceOf(n5).get('until')).toBe(future);
+    expect((await t.api('GET', `/v1/flows/${flowId}/lastExportDateTime`)).body.lastExportDateTime).toBe(regular);
+    // The next regular run reads from the regular checkpoint.
+    const n6 = source.requests.filter((r) => r.url.includes('since=')).length;
+    await waitForJob(t, (await t.api('POST', `/v1/flows/${flowId}/run`)).body._jobId);
+    expect(sinceOf(n6).get('since')).toBe(regular);
+    expect(Date.parse((await t.api('GET', `/v1/flows/${flowId}/lastExportDateTime`)).body.lastExportDateTime)).toBeGreaterThan(Date.parse(regular));
+
+    // Bad windows are refused, naming the field.
+    const jobsBefore = (await t.api('GET', `/v1/jobs?_flowId=${flowId}`)).body.length;
+    const refused = async (body: unknown, field: string) => {
+      const res = await t.api('POST', `/v1/flows/${flowId}/run`, body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect(res.body.errors[0].field).toBe(field);
+    };
+    await refused({ export: { startDate: '2020-02-01T00:00:00.000Z', endDate: '2020-01-01T00:00:00.000Z' } }, 'export.endDate');
+    await refused({ export: 'x' }, 'export');
+    await refused({ export: [1] }, 'export');
+    await refused({ export: { startDate: 'yesterday' } }, 'export.startDate');
+    await refused({ export: { endDate: '2020-01-01T00:00:00.000Z' } }, 'export.startDate');
+    expect((await t.api('GET', `/v1/jobs?_flowId=${flowId}`)).body.length).toBe(jobsBefore);
+
+    // Test mode reads from the stored checkpoint and leaves it alone.
+    const checkpointNow = (await t.api('GET', `/v1/flows/${flowId}/lastExportDateTime`)).body.lastExportDateTime;
+    const n7 = source.requests.filter((r) => r.url.includes('since=')).length;
+    const test = await t.api('POST', `/v1/flows/${flowId}/test`, { limit: 2 });
+    expect(test.status).toBe(200);
+    expect(sinceOf(n7).get('since')).toBe(checkpointNow);
+    expect((await t.api('GET', `/v1/flows/${flowId}/lastExportDateTime`)).body.lastExportDateTime).toBe(checkpointNow);
   });
 
   it('test mode runs a few records through the flow and writes nothing', async () => {

@@ -32,8 +32,12 @@ export async function flowRoutes(app: FastifyInstance, options: { services: Serv
       throw new ApiError('invalid_field', '_exportIds must be an array of export ids.', '_exportIds');
     }
     const window = (body.export ?? {}) as Record<string, unknown>;
+    if (typeof window !== 'object' || Array.isArray(window)) throw new ApiError('invalid_field', 'export must be an object {startDate, endDate?}.', 'export');
     const startDate = isoOrUndefined(window.startDate, 'export.startDate');
     const endDate = isoOrUndefined(window.endDate, 'export.endDate');
+    if (endDate && !startDate) throw new ApiError('missing_required_field', 'export.startDate is required with export.endDate.', 'export.startDate');
+    // A custom window is a back-fill: it may reach into the future, and never moves the checkpoint.
+    if (startDate && endDate && Date.parse(endDate) < Date.parse(startDate)) throw new ApiError('invalid_field', 'export.endDate must not be before export.startDate.', 'export.endDate');
     const jobId = await requestFlowRun(services, request.identity.accountId, _id, {
       trigger: 'api',
       ...(exportIds ? { exportIds: exportIds as string[] } : {}),

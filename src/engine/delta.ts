@@ -10,11 +10,13 @@ export interface RunWindow {
   currentExportDateTime: string;
   /** Per page generator export: its lower bound, absent on a first run without `delta.startDate`. */
   lastExportDateTime: Record<string, string>;
+  /** A window given in the run request (a back-fill): it never moves the stored checkpoints. */
+  custom?: boolean;
 }
 
 /**
  * lastExportDateTime = the generator's checkpoint − `delta.lagOffset` ms, else `delta.startDate`;
- * a run body `{export:{startDate, endDate}}` overrides both bounds (spec §5.3).
+ * a run body `{export:{startDate, endDate}}` overrides both bounds (spec §5.3) for that run only.
  */
 export async function computeRunWindow(
   db: Db,
@@ -34,11 +36,17 @@ export async function computeRunWindow(
     else if (delta.startDate && !Number.isNaN(Date.parse(delta.startDate))) last[exportId] = new Date(delta.startDate).toISOString();
   }
   const current = override.endDate ? new Date(override.endDate).toISOString() : new Date(now).toISOString();
-  return { currentExportDateTime: current, lastExportDateTime: last };
+  const custom = Boolean(override.startDate || override.endDate);
+  return { currentExportDateTime: current, lastExportDateTime: last, ...(custom ? { custom: true } : {}) };
 }
 
-/** After a committed run: every generator's checkpoint becomes the run's upper bound. */
+/**
+ * After a committed run: every generator's checkpoint becomes the run's upper bound (its start time).
+ * A run with a custom window is a back-fill and leaves the checkpoints where they were (spec §5.3:
+ * the checkpoint is the time of the last successful regular run).
+ */
 export async function advanceCursors(db: Db, accountId: string, flowId: string, exportIds: string[], window: RunWindow) {
+  if (window.custom) return;
   const at = Date.parse(window.currentExportDateTime);
   for (const exportId of exportIds) await setDeltaCursor(db, accountId, flowId, exportId, at);
 }

@@ -2,6 +2,7 @@ import type { DataRecord, RunContext } from '../adaptors/adaptor.js';
 import { adaptorForExport } from '../adaptors/registry.js';
 import type { Services } from '../domain/services.js';
 import type { Logger } from '../logger.js';
+import { computeRunWindow } from './delta.js';
 import { planFlow } from './flow-plan.js';
 import { noHooks } from './hook-points.js';
 import { runPageThroughSteps, type OpenProcessor } from './page-pipeline.js';
@@ -29,7 +30,8 @@ export interface TestRunReport {
 /**
  * Runs a flow on a few records in test mode: exports read (at most `limit` records per generator),
  * lookups read, imports map and answer what they would send without writing (RunContext.testMode).
- * Nothing is stored: no job, no errors, no delta checkpoint.
+ * Exports see the same delta window a real run would (the stored checkpoint, read only). Nothing is
+ * stored: no job, no errors, and the checkpoint never moves.
  */
 export async function testFlowRun(services: Services, accountId: string, flowId: string, options: { limit: number; log: Logger; signal: AbortSignal }): Promise<TestRunReport> {
   const flow = await services.flows.getInternal(accountId, flowId);
@@ -47,12 +49,15 @@ export async function testFlowRun(services: Services, accountId: string, flowId:
       report.exported.push(entry);
       try {
         const exp = await services.exports.getInternal(accountId, g.exportId);
+        const window = await computeRunWindow(services.store.db, accountId, flowId, new Map([[g.exportId, exp]]), {}, Date.parse(now));
+        const last = window.lastExportDateTime[g.exportId];
+        const genCtx: RunContext = last ? { ...ctx, lastExportDateTime: last, templateData: { ...ctx.templateData, lastExportDateTime: last } } : ctx;
         const adaptor = adaptorForExport(String(exp.adaptorType));
         if (!adaptor) throw new Error(`no adaptor runs ${String(exp.adaptorType)} exports yet`);
         const session = await adaptor.open(await services.connections.getInternal(accountId, String(exp._connectionId)));
         try {
           const pageSize = Math.min(options.limit, typeof exp.pageSize === 'number' ? exp.pageSize : 20);
-          for await (const page of session.exportPages!({ export: exp, pageSize, limit: options.limit }, ctx)) {
+          for await (const page of session.exportPages!({ export: exp, pageSize, limit: options.limit }, genCtx)) {
             records.push(...page.records.slice(0, options.limit - records.length));
             if (records.length >= options.limit) break;
           }
