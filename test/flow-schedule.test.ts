@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { startTestIntegrator, storageDialects, type TestIntegrator } from './support/integrator.js';
 
@@ -71,6 +71,74 @@ describe.each(dialects)('scheduled flows on %s', (dialect) => {
     expect(await jobsOf(every5.flowId)).toHaveLength(4);
   });
 
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs a slot only if it falls after the schedule (and the enabled state) took effect', async () => {
+    // The whole installation reads this clock: flows' lastModified and the scheduler agree.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const at = (iso: string) => vi.setSystemTime(new Date(iso));
+    at('2031-03-01T23:30:00.000Z');
+    const scheduler = new Scheduler(t.app.services, t.app.log, { now: () => Date.now() });
+    // Flows of the other tests may be due too: count only this test's.
+    const mine = new Set<string>();
+    const s = {
+      tick: async () => {
+        const ids = await scheduler.tick();
+        const own: string[] = [];
+        for (const id of ids) if (mine.has((await t.api('GET', `/v1/jobs/${id}`)).body._flowId)) own.push(id);
+        return own;
+      },
+    };
+
+    // A schedule added at 23:36:21 does not run the 23:36:00 slot; 23:37:00 is its first.
+    at('2031-03-01T23:35:10.000Z');
+    const added = await flow({});
+    mine.add(added.flowId);
+    at('2031-03-01T23:36:21.000Z');
+    expect((await t.api('PATCH', `/v1/flows/${added.flowId}`, [{ op: 'add', path: '/schedule', value: '? * * * * *' }])).status).toBe(204);
+    at('2031-03-01T23:36:30.000Z');
+    expect(await s.tick()).toEqual([]);
+    at('2031-03-01T23:37:00.000Z');
+    expect(await s.tick()).toHaveLength(1);
+    expect(await jobsOf(added.flowId)).toHaveLength(1);
+    // Switch it off again so it stays out of the counts below.
+    expect((await t.api('PATCH', `/v1/flows/${added.flowId}`, [{ op: 'add', path: '/disabled', value: true }])).status).toBe(204);
+
+    // A flow re-enabled at 00:12:40 does not make up the 00:10 slot it missed while disabled.
+    at('2031-03-02T00:00:10.000Z');
+    const every5 = await flow({ schedule: '? */5 * * * *' });
+    mine.add(every5.flowId);
+    at('2031-03-02T00:05:00.000Z');
+    expect(await s.tick()).toHaveLength(1);
+    at('2031-03-02T00:06:10.000Z');
+    expect((await t.api('PATCH', `/v1/flows/${every5.flowId}`, [{ op: 'add', path: '/disabled', value: true }])).status).toBe(204);
+    at('2031-03-02T00:10:00.000Z');
+    expect(await s.tick()).toEqual([]);
+    at('2031-03-02T00:12:40.000Z');
+    expect((await t.api('PATCH', `/v1/flows/${every5.flowId}`, [{ op: 'add', path: '/disabled', value: false }])).status).toBe(204);
+    at('2031-03-02T00:12:50.000Z');
+    expect(await s.tick()).toEqual([]);
+    at('2031-03-02T00:15:00.000Z');
+    expect(await s.tick()).toHaveLength(1);
+    expect(await jobsOf(every5.flowId)).toHaveLength(2);
+
+    // A schedule changed after the last recorded slot counts from the change: 00:17 was before it.
+    at('2031-03-02T00:17:30.000Z');
+    expect((await t.api('PATCH', `/v1/flows/${every5.flowId}`, [{ op: 'replace', path: '/schedule', value: '? 17,18 * * * *' }])).status).toBe(204);
+    at('2031-03-02T00:17:40.000Z');
+    expect(await s.tick()).toEqual([]);
+    at('2031-03-02T00:18:00.000Z');
+    expect(await s.tick()).toHaveLength(1);
+
+    // Missed slots while nothing ran still collapse into one run.
+    at('2031-03-02T02:30:00.000Z');
+    expect(await s.tick()).toHaveLength(1);
+    expect(await jobsOf(every5.flowId)).toHaveLength(4);
+    expect(await jobsOf(added.flowId)).toHaveLength(1);
+  });
+
   it('shows the next run times in the flow timezone', async () => {
     const { flowId } = await flow({ schedule: '? 0 2 ? * *', timezone: 'Europe/Paris' });
     const res = await t.api('GET', `/v1/flows/${flowId}/schedule?count=3`);
@@ -84,7 +152,33 @@ describe.each(dialects)('scheduled flows on %s', (dialect) => {
     const gaps = res.body.nextRuns.slice(1).map((at: string, i: number) => Date.parse(at) - Date.parse(res.body.nextRuns[i]));
     for (const gap of gaps) expect(Math.abs(gap - 24 * 3600_000)).toBeLessThanOrEqual(3600_000);
 
-    const bad = await flow({ schedule: 'every minute' });
-    expect((await t.api('GET', `/v1/flows/${bad.flowId}/schedule`)).status).toBe(422);
+  });
+
+  it('refuses bad schedules and time zones when a flow is saved, naming the field', async () => {
+    const { flowId, exportId } = await flow({ schedule: '? */5 * * * *', timezone: 'Europe/Paris' });
+    const expect422 = async (res: { status: number; body: any }, field: string) => {
+      expect(res.status, JSON.stringify(res.body)).toBe(422);
+      expect(res.body.errors.map((e: any) => e.field)).toContain(field);
+    };
+    for (const schedule of ['* * * * * *', '? * * * *', '? 61 * * * *', 'garbage', '? 0 25 * * *', '? */0 * * * *']) {
+      await expect422(await t.api('PATCH', `/v1/flows/${flowId}`, [{ op: 'add', path: '/schedule', value: schedule }]), 'schedule');
+      await expect422(await t.api('POST', '/v1/flows', { name: 'Bad', schedule, pageGenerators: [{ _exportId: exportId }] }), 'schedule');
+      await expect422(await t.api('PUT', `/v1/flows/${flowId}`, { name: 'Bad', schedule, pageGenerators: [{ _exportId: exportId }] }), 'schedule');
+      await expect422(await t.api('PATCH', `/v1/flows/${flowId}`, [{ op: 'add', path: '/pageGenerators/0/schedule', value: schedule }]), 'pageGenerators[0].schedule');
+      await expect422(await t.api('POST', '/v1/flows', { name: 'Bad', pageGenerators: [{ _exportId: exportId, schedule }] }), 'pageGenerators[0].schedule');
+    }
+    await expect422(await t.api('POST', '/v1/flows', { name: 'Bad', schedule: 'nonsense', pageGenerators: [{ _exportId: exportId }] }), 'schedule');
+    await expect422(await t.api('PATCH', `/v1/flows/${flowId}`, [{ op: 'replace', path: '/timezone', value: 'Mars/Olympus' }]), 'timezone');
+    await expect422(await t.api('POST', '/v1/flows', { name: 'Bad', timezone: 'Mars/Olympus', pageGenerators: [{ _exportId: exportId }] }), 'timezone');
+    // Nothing bad was stored: the flow is as it was.
+    const stored = (await t.api('GET', `/v1/flows/${flowId}`)).body;
+    expect(stored).toMatchObject({ schedule: '? */5 * * * *', timezone: 'Europe/Paris' });
+    expect(stored.pageGenerators[0].schedule).toBeUndefined();
+    // Good ones are saved.
+    for (const schedule of ['? * * * * *', '? 0 2 ? * *', '? 10,40 0,1,2,23 ? * *', '0 */15 * * * 1-5']) {
+      expect((await t.api('PATCH', `/v1/flows/${flowId}`, [{ op: 'replace', path: '/schedule', value: schedule }])).status, schedule).toBe(204);
+    }
+    expect((await t.api('PATCH', `/v1/flows/${flowId}`, [{ op: 'replace', path: '/timezone', value: 'America/Los_Angeles' }, { op: 'add', path: '/pageGenerators/0/schedule', value: '? 0 * * * *' }])).status).toBe(204);
+    expect((await t.api('GET', `/v1/flows/${flowId}/schedule`)).status).toBe(200);
   });
 });

@@ -11,7 +11,7 @@ import { ConnectorSchema } from './schemas/connector.js';
 import { connectionlessExportTypes, ExportSchema } from './schemas/export.js';
 import { IClientSchema } from './schemas/iclient.js';
 import { connectionlessImportTypes, ImportSchema } from './schemas/import.js';
-import { FlowSchema } from './schemas/flow.js';
+import { checkFlowSchedules, FlowSchema } from './schemas/flow.js';
 import { IntegrationSchema } from './schemas/integration.js';
 import { LicenseSchema } from './schemas/license.js';
 import { ScriptSchema } from './schemas/script.js';
@@ -237,6 +237,7 @@ export const flowsKind: ResourceKind = {
     if (doc.routers !== undefined && doc.pageProcessors !== undefined) {
       errors.push({ code: 'invalid_field', field: 'pageProcessors', message: '"pageProcessors" is not allowed when "routers" is present' });
     }
+    errors.push(...checkFlowSchedules(doc));
     return errors;
   },
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: undefined }),

@@ -21,7 +21,10 @@ class SlotTaken extends Error {}
  * queued runs. Each due slot becomes one job: the slot row, the job and its work item are written in
  * one transaction, and the slot's primary key makes a second scheduler (another process on the same
  * PostgreSQL) roll back, so a tick never runs twice. Slots missed while no scheduler ran collapse
- * into one run; a schedule seen for the first time starts counting from the scheduler's start.
+ * into one run. A slot runs only if it falls at or after the moment the schedule took effect: the
+ * later of the scheduler's start and the flow's last change when no slot was recorded yet, and the
+ * flow's last change when it changed after the last recorded slot (a schedule added or edited, a
+ * flow re-enabled: the slots before that change are not made up).
  */
 export class Scheduler {
   readonly #services: Services;
@@ -55,7 +58,7 @@ export class Scheduler {
     this.#ticking = true;
     const created: string[] = [];
     try {
-      const rows = await this.#services.store.db.selectFrom('resources').select(['_id', 'account_id', 'doc']).where('kind', '=', 'flows').execute();
+      const rows = await this.#services.store.db.selectFrom('resources').select(['_id', 'account_id', 'doc', 'last_modified']).where('kind', '=', 'flows').execute();
       for (const row of rows) {
         const flow: Doc = { ...(JSON.parse(row.doc) as Record<string, unknown>), _id: row._id };
         if (flow.disabled === true) continue;
@@ -66,7 +69,7 @@ export class Scheduler {
           if (typeof g.schedule === 'string' && g.schedule.trim() && g._exportId) entries.push({ key: `${row._id}:${g._exportId}`, schedule: g.schedule, exportIds: [g._exportId] });
         }
         for (const entry of entries) {
-          const jobId = await this.#fire(row.account_id, flow, entry, timezone);
+          const jobId = await this.#fire(row.account_id, flow, entry, timezone, Number(row.last_modified));
           if (jobId) created.push(jobId);
         }
       }
@@ -79,12 +82,15 @@ export class Scheduler {
     return created;
   }
 
-  async #fire(accountId: string, flow: Doc, entry: { key: string; schedule: string; exportIds?: string[] }, timezone: string | undefined): Promise<string | undefined> {
+  async #fire(accountId: string, flow: Doc, entry: { key: string; schedule: string; exportIds?: string[] }, timezone: string | undefined, lastModified: number): Promise<string | undefined> {
     const db = this.#services.store.db;
     try {
       const cron = parseSchedule(entry.schedule, timezone);
-      const after = (await lastScheduleSlot(db, entry.key)) ?? this.#startedAt;
-      const slot = latestDueSlot(cron, after, this.#now());
+      const recorded = await lastScheduleSlot(db, entry.key);
+      // The schedule (and the enabled state) took effect at the flow's last change, when that is later.
+      // A slot exactly at that moment counts: search from one millisecond before it.
+      const since = Math.max(recorded ?? this.#startedAt, lastModified - 1);
+      const slot = latestDueSlot(cron, since, this.#now());
       if (slot === undefined) return undefined;
       const prepared = prepareFlowRun(accountId, flow, { trigger: 'schedule', ...(entry.exportIds ? { exportIds: entry.exportIds } : {}) });
       await db.transaction().execute(async (trx) => {

@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import type { ErrorItem } from '../../errors.js';
+import { isTimezone, scheduleProblem } from '../../scheduler/cron.js';
 import { AnyObject, commonFields, HookRef, Id, Name, resourceSchema } from './common.js';
 
 export const PageGenerator = Type.Object(
@@ -79,3 +81,24 @@ export const FlowSchema = resourceSchema('Flow', {
   overrides: Type.Optional(Type.Unknown()),
   ...commonFields,
 });
+
+/**
+ * Schedules and time zone, checked on every save (spec §7.2): `schedule`, `timezone` (IANA) and each
+ * `pageGenerators[i].schedule`, each problem naming its field. An empty schedule means none.
+ */
+export function checkFlowSchedules(doc: Record<string, unknown>): ErrorItem[] {
+  const errors: ErrorItem[] = [];
+  const timezone = typeof doc.timezone === 'string' && doc.timezone !== '' ? doc.timezone : undefined;
+  if (timezone !== undefined && !isTimezone(timezone)) {
+    errors.push({ code: 'invalid_field', field: 'timezone', message: `timezone "${timezone}" is not an IANA time zone (e.g. America/Los_Angeles).` });
+  }
+  const check = (schedule: unknown, field: string) => {
+    if (typeof schedule !== 'string' || schedule.trim() === '') return;
+    const problem = scheduleProblem(schedule, timezone);
+    if (problem) errors.push({ code: 'invalid_field', field, message: problem });
+  };
+  check(doc.schedule, 'schedule');
+  const generators = Array.isArray(doc.pageGenerators) ? (doc.pageGenerators as unknown[]) : [];
+  generators.forEach((g, i) => check(g && typeof g === 'object' ? (g as Record<string, unknown>).schedule : undefined, `pageGenerators[${i}].schedule`));
+  return errors;
+}
