@@ -213,4 +213,76 @@ describe.each(dialects)('a retry that does not finish keeps its errors on %s', (
     }
     expect((await t.api('GET', `${base}/errors?limit=1000`)).status).toBe(200);
   });
+
+  it('a retry canceled after the retried step keeps the records waiting for a later step as open errors there', async () => {
+    let firstOk = false;
+    const firstSeen = new Set<number>();
+    const secondSeen = new Set<number>();
+    const first = await startHttpServer((_req, body, res) => {
+      const r = JSON.parse(body) as { sku: number };
+      res.setHeader('content-type', 'application/json');
+      if (!firstOk) {
+        res.statusCode = 422;
+        res.end('{"message":"refused"}');
+        return;
+      }
+      firstSeen.add(r.sku);
+      res.statusCode = 201;
+      res.end(JSON.stringify({ id: r.sku }));
+    });
+    let secondSlow = true;
+    const second = await startHttpServer((_req, body, res) => {
+      const r = JSON.parse(body) as { sku: number };
+      setTimeout(() => {
+        secondSeen.add(r.sku);
+        res.setHeader('content-type', 'application/json');
+        res.statusCode = 201;
+        res.end(JSON.stringify({ id: r.sku }));
+      }, secondSlow ? 200 : 0);
+    });
+    try {
+      const src = await t.api('POST', '/v1/connections', { name: 'Source', type: 'http', http: { baseURI: source.url } });
+      const c1 = await t.api('POST', '/v1/connections', { name: 'First', type: 'http', http: { baseURI: first.url } });
+      const c2 = await t.api('POST', '/v1/connections', { name: 'Second', type: 'http', http: { baseURI: second.url, concurrencyLevel: 1 } });
+      const exp = await t.api('POST', '/v1/exports', { name: 'Items', adaptorType: 'HTTPExport', _connectionId: src.body._id, pageSize: 45, http: { relativeURI: '/items?page=1', response: { resourcePath: 'items' } } });
+      const imp = (conn: string) => t.api('POST', '/v1/imports', { name: 'I', adaptorType: 'HTTPImport', _connectionId: conn, http: { method: ['POST'], relativeURI: ['/in'] }, mapping: { fields: [{ extract: 'id', generate: 'sku' }] } });
+      const i1 = (await imp(c1.body._id)).body._id as string;
+      const i2 = (await imp(c2.body._id)).body._id as string;
+      const flow = await t.api('POST', '/v1/flows', { name: 'Two steps', pageGenerators: [{ _exportId: exp.body._id }], pageProcessors: [{ type: 'import', _importId: i1 }, { type: 'import', _importId: i2 }] });
+      const flowId = flow.body._id as string;
+      const run = await waitForJob(t, (await t.api('POST', `/v1/flows/${flowId}/run`)).body._jobId);
+      expect(run).toMatchObject({ status: 'completed', numOpenError: 45 });
+      expect(secondSeen.size).toBe(0);
+
+      firstOk = true;
+      const retry = (await t.api('POST', `/v1/flows/${flowId}/${i1}/retry`, {})).body._id as string;
+      await until(async () => firstSeen.size >= 20 && secondSeen.size >= 1, 'the first chunk to reach the second step');
+      expect((await t.api('PUT', `/v1/jobs/${retry}/cancel`)).status).toBe(204);
+      const canceled = await waitForJob(t, retry);
+      expect(canceled.status).toBe('canceled');
+
+      const openAtFirst = await openErrors(flowId, i1);
+      const openAtSecond = await openErrors(flowId, i2);
+      const passedFirst = 45 - openAtFirst.length;
+      expect(passedFirst).toBeGreaterThanOrEqual(20);
+      expect((await t.api('GET', `/v1/jobs/${run._id}`)).body).toMatchObject({ numOpenError: openAtFirst.length, numResolved: passedFirst });
+      // Past the first step: delivered to the second, or open there under the retry job.
+      expect(openAtSecond.length).toBeGreaterThan(0);
+      expect(openAtSecond.every((e) => e.code === 'retry_not_finished' && e._flowJobId === retry && e.retryDataKey)).toBe(true);
+      expect(canceled.numOpenError).toBe(openAtSecond.length);
+      const waiting = new Set(openAtSecond.map(retriedSku));
+      for (const sku of firstSeen) expect(secondSeen.has(sku) || waiting.has(sku), `sku ${sku}`).toBe(true);
+
+      // Retried at the second step, they get there.
+      secondSlow = false;
+      const again = await t.api('POST', `/v1/flows/${flowId}/${i2}/retry`, {});
+      expect(await waitForJob(t, again.body._id)).toMatchObject({ status: 'completed', numSuccess: openAtSecond.length });
+      expect(await openErrors(flowId, i2)).toEqual([]);
+      expect((await t.api('GET', `/v1/jobs/${retry}`)).body).toMatchObject({ numOpenError: 0, numResolved: openAtSecond.length });
+      for (const sku of firstSeen) expect(secondSeen.has(sku)).toBe(true);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
 });
