@@ -117,6 +117,8 @@ export interface Adaptor {
   readonly importTypes: readonly string[];
   /** JSON schemas of the adaptor's blocks, used to validate resources and document them. */
   readonly schemas: {
+    /** The top-level `file` block of file exports and imports (formats), when the adaptor reads or writes files. */
+    file?: TSchema;
     connection?: TSchema;
     export?: TSchema;
     import?: TSchema;
@@ -129,4 +131,24 @@ export interface Adaptor {
    */
   check?(resource: 'connection' | 'export' | 'import', block: Record<string, unknown>): BlockProblem[];
   open(connection: Doc): Promise<AdaptorSession>;
+}
+
+/**
+ * Where a session stores credentials it renewed (a rotated OAuth refresh token, a fetched access token):
+ * `update` maps dotted paths of the connection document (`http.auth.oauth.refreshToken`) to new values.
+ * The platform attaches one to the connection documents it opens sessions on
+ * (`domain/adaptor-connections.ts`); it is not part of the stored document and never serialised.
+ */
+export type CredentialsSink = (update: Record<string, unknown>) => Promise<void>;
+
+const CREDENTIALS_SINK = Symbol('integrator.credentialsSink');
+
+/** Attaches `sink` to a connection document (kept through object spreads, invisible to JSON). */
+export function attachCredentialsSink<T extends Doc>(connection: T, sink: CredentialsSink): T {
+  Object.defineProperty(connection, CREDENTIALS_SINK, { value: sink, enumerable: true, configurable: true });
+  return connection;
+}
+
+export function credentialsSinkOf(connection: Doc): CredentialsSink | undefined {
+  return (connection as { [CREDENTIALS_SINK]?: CredentialsSink })[CREDENTIALS_SINK];
 }

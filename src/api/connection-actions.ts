@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Adaptor, AdaptorSession, Doc, RunContext } from '../adaptors/adaptor.js';
 import { proxyRequest } from '../adaptors/http/index.js';
 import { adaptorForConnection } from '../adaptors/registry.js';
+import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import { ApiError } from '../errors.js';
 import { apiRunContext, messageOf, withSession } from './adaptor-runs.js';
@@ -112,7 +113,7 @@ export async function connectionActionRoutes(app: FastifyInstance, options: Conn
     if (request.body !== undefined && request.body !== null && (typeof request.body !== 'object' || Array.isArray(request.body))) {
       throw new ApiError('invalid_field', 'The body is optional; when sent it must be a JSON object ({_flowId, _integrationId, _exportId | _importId}).', '(body)');
     }
-    const connection = await services.connections.getInternal(accountId, _id);
+    const connection = await connectionForAdaptor(services, accountId, _id);
     const adaptor = adaptorOf(connection);
     if (!adaptor) {
       throw new ApiError('not_implemented', `Pinging ${String(connection.type)} connections is not supported yet.`);
@@ -158,7 +159,7 @@ export async function connectionActionRoutes(app: FastifyInstance, options: Conn
   app.post('/v1/connections/:_id/proxy', { schema: { tags, params: IdParams } }, async (request, reply) => {
     const { _id } = request.params as { _id: string };
     const target = proxyTarget(request);
-    const connection = await services.connections.getInternal(request.identity.accountId, _id);
+    const connection = await connectionForAdaptor(services, request.identity.accountId, _id);
     const type = String(connection.type);
     if (target.netsuite) {
       if (type !== 'netsuite') {

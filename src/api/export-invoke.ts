@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DataRecord, ExportProblem } from '../adaptors/adaptor.js';
 import { adaptorForExport } from '../adaptors/registry.js';
 import { connectionlessExportTypes } from '../domain/schemas/export.js';
+import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import { ApiError } from '../errors.js';
 import { apiRunContext, messageOf, withSession } from './adaptor-runs.js';
@@ -49,7 +50,7 @@ export async function exportInvokeRoutes(app: FastifyInstance, options: { servic
     if (!adaptor) throw new ApiError('not_implemented', `Invoking ${type} exports is not supported yet.`);
     const pageSize = typeof exportDoc.pageSize === 'number' ? exportDoc.pageSize : DEFAULT_PAGE_SIZE;
     const limit = limitOf(request.body, request.query, pageSize);
-    const connection = await services.connections.getInternal(accountId, String(exportDoc._connectionId));
+    const connection = await connectionForAdaptor(services, accountId, String(exportDoc._connectionId));
     const ctx = apiRunContext(request, reply);
     const answer: InvokeAnswer = { data: [], errors: [] };
     const addProblems = (problems: ExportProblem[] | undefined) => {

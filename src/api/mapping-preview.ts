@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdaptorSession, Doc, RunContext } from '../adaptors/adaptor.js';
 import { adaptorForConnection, adaptorForImport } from '../adaptors/registry.js';
+import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import { ApiError } from '../errors.js';
 import { importLookupsOf, MappingValidationError, previewMapping, type LookupPort, type Mapping, type PreviewResult } from '../mapping/index.js';
@@ -89,7 +90,7 @@ async function previewImport(services: Services, accountId: string, importDoc: R
   const port: LookupPort | undefined = adaptor
     ? {
         async lookup(lookup, values) {
-          opened ??= services.connections.getInternal(accountId, String(importDoc._connectionId)).then((connection) => adaptor.open(connection));
+          opened ??= connectionForAdaptor(services, accountId, String(importDoc._connectionId)).then((connection) => adaptor.open(connection));
           const session = await opened;
           if (!session.lookup) throw new Error(`the ${adaptor.connectionType} adaptor has no dynamic lookups`);
           return session.lookup({ import: importDoc as Doc, lookup: { name: lookup.name, ...lookup.definition }, values: [...values] }, ctx);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { AdaptorSession, Doc, ExportRequest, RunContext } from '../adaptors/adaptor.js';
 import { adaptorForExport } from '../adaptors/registry.js';
+import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
@@ -195,7 +196,7 @@ class FlowRun {
     try {
       const adaptor = adaptorForExport(String(exportDoc.adaptorType));
       if (!adaptor) throw new Error(`no adaptor runs ${String(exportDoc.adaptorType)} exports yet`);
-      const connection = await this.#services.connections.getInternal(accountId, String(exportDoc._connectionId));
+      const connection = await connectionForAdaptor(this.#services, accountId, String(exportDoc._connectionId));
       if (connection.offline === true) throw new Error(`connection ${connection._id} is offline`);
       const session = await adaptor.open(connection);
       const pageSize = typeof exportDoc.pageSize === 'number' ? exportDoc.pageSize : 20;

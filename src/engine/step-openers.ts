@@ -1,5 +1,6 @@
 import { adaptorForExport, adaptorForImport } from '../adaptors/registry.js';
 import type { Doc } from '../adaptors/adaptor.js';
+import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import type { ProcessorPlan } from './flow-plan.js';
 import type { PageHooks } from './hook-points.js';
@@ -20,7 +21,7 @@ export async function openProcessor(services: Services, accountId: string, plan:
   try {
     const adaptor = plan.type === 'import' ? adaptorForImport(String(doc.adaptorType)) : adaptorForExport(String(doc.adaptorType));
     if (!adaptor) throw new Error(`no adaptor runs ${String(doc.adaptorType)} ${plan.type === 'import' ? 'imports' : 'exports'} yet`);
-    const connection = await services.connections.getInternal(accountId, String(doc._connectionId));
+    const connection = await connectionForAdaptor(services, accountId, String(doc._connectionId));
     if (connection.offline === true) throw new Error(`connection ${connection._id} is offline`);
     const step = plan.type === 'import' ? await ImportStep.open(doc, connection, adaptor, hooks) : await LookupStep.open(doc, connection, adaptor);
     return { plan, step, doc };

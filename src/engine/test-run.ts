@@ -1,5 +1,6 @@
 import type { DataRecord, RunContext } from '../adaptors/adaptor.js';
 import { adaptorForExport } from '../adaptors/registry.js';
+import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import type { Logger } from '../logger.js';
 import { computeRunWindow } from './delta.js';
@@ -54,7 +55,7 @@ export async function testFlowRun(services: Services, accountId: string, flowId:
         const genCtx: RunContext = last ? { ...ctx, lastExportDateTime: last, templateData: { ...ctx.templateData, lastExportDateTime: last } } : ctx;
         const adaptor = adaptorForExport(String(exp.adaptorType));
         if (!adaptor) throw new Error(`no adaptor runs ${String(exp.adaptorType)} exports yet`);
-        const session = await adaptor.open(await services.connections.getInternal(accountId, String(exp._connectionId)));
+        const session = await adaptor.open(await connectionForAdaptor(services, accountId, String(exp._connectionId)));
         try {
           const pageSize = Math.min(options.limit, typeof exp.pageSize === 'number' ? exp.pageSize : 20);
           for await (const page of session.exportPages!({ export: exp, pageSize, limit: options.limit }, genCtx)) {

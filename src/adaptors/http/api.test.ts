@@ -67,4 +67,97 @@ describe('HTTP adaptor through the API', () => {
     expect(sent[0]!.headers['x-auth']).toBe('TOKEN-SECRET-17');
     expect(sent[0]!.headers['x-api-key']).toBe('HEADER-SECRET-42');
   });
+
+  it('a rotated OAuth refresh token is stored back (sealed), so consecutive invokes and flow runs keep working', async () => {
+    let valid = 'RT-1';
+    let n = 0;
+    const grants: string[] = [];
+    const api = await startServer((req, res) => {
+      if (req.url === '/token') {
+        const form = new URLSearchParams(req.body);
+        grants.push(`${form.get('grant_type')}:${form.get('refresh_token')}`);
+        if (form.get('refresh_token') !== valid) return json(res, 400, { error: 'invalid_grant' });
+        n++;
+        valid = `RT-${n + 1}`;
+        // Expires at once: every session has to refresh.
+        return json(res, 200, { access_token: `AT-${n}`, refresh_token: valid, expires_in: 1 });
+      }
+      if (req.headers.authorization !== `Bearer AT-${n}`) return json(res, 401, { error: 'bad token' });
+      return json(res, 200, [{ id: 1 }, { id: 2 }]);
+    });
+    try {
+      const connection = await create('/v1/connections', {
+        name: 'Rotating OAuth',
+        type: 'http',
+        http: { baseURI: api.url, auth: { type: 'oauth', oauth: { tokenURI: `${api.url}/token`, refreshToken: 'RT-1', clientId: 'c', clientSecret: 's' } } },
+      });
+      const exp = await create('/v1/exports', { name: 'Rows', adaptorType: 'HTTPExport', _connectionId: connection, http: { relativeURI: '/rows' } });
+      for (let i = 0; i < 2; i++) {
+        const res = await t.api('POST', `/v1/exports/${exp}/invoke`);
+        expect(res.body, JSON.stringify(res.body)).toEqual({ data: [{ id: 1 }, { id: 2 }], errors: [] });
+      }
+      const flow = await create('/v1/flows', { name: 'Rotating', pageGenerators: [{ _exportId: exp }], pageProcessors: [] });
+      for (let i = 0; i < 2; i++) {
+        const run = await t.api('POST', `/v1/flows/${flow}/run`);
+        expect(run.status).toBe(201);
+        const job = await waitForJob(run.body._jobId);
+        expect(job.status, JSON.stringify(job)).toBe('completed');
+      }
+      expect(grants).toEqual(['refresh_token:RT-1', 'refresh_token:RT-2', 'refresh_token:RT-3', 'refresh_token:RT-4']);
+      const accountId = t.app.owner.accountId;
+      const stored = await t.app.services.connections.getInternal(accountId, connection);
+      expect((stored.http as any).auth.oauth).toMatchObject({ refreshToken: 'RT-5', accessToken: 'AT-4', clientId: 'c', clientSecret: 's' });
+      const raw = (await t.app.services.connections.row(accountId, connection)).doc;
+      expect(raw).not.toContain('RT-5');
+      expect(raw).not.toContain('AT-4');
+      expect(JSON.parse(raw).http.auth.oauth.refreshToken).toMatch(/^v1\./);
+      const shown = await t.api('GET', `/v1/connections/${connection}`);
+      expect(shown.body.http.auth.oauth.refreshToken).toBe('******');
+      const audit = JSON.stringify((await t.api('GET', `/v1/connections/${connection}/audit`)).body);
+      expect(audit).not.toContain('RT-5');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('an OAuth connection naming an iClient takes its client id and secret', async () => {
+    const seen: string[] = [];
+    const api = await startServer((req, res) => {
+      if (req.url === '/token') {
+        const form = new URLSearchParams(req.body);
+        seen.push(`${form.get('grant_type')} ${form.get('client_id')} ${form.get('client_secret')}`);
+        if (form.get('client_id') !== 'app-id' || form.get('client_secret') !== 'app-secret') return json(res, 401, { error: 'invalid_client' });
+        return json(res, 200, { access_token: 'CC-TOKEN', expires_in: 3600 });
+      }
+      if (req.headers.authorization !== 'Bearer CC-TOKEN') return json(res, 401, { error: 'bad token' });
+      return json(res, 200, [{ id: 'x' }]);
+    });
+    try {
+      const iClient = await create('/v1/iClients', { name: 'App', provider: 'custom', oauth2: { clientId: 'app-id', clientSecret: 'app-secret' } });
+      const connection = await create('/v1/connections', {
+        name: 'iClient OAuth',
+        type: 'http',
+        http: { baseURI: api.url, _iClientId: iClient, ping: { relativeURI: '/rows' }, auth: { type: 'oauth', oauth: { grantType: 'clientcredentials', tokenURI: `${api.url}/token` } } },
+      });
+      expect((await t.api('POST', `/v1/connections/${connection}/ping`)).body).toEqual({ code: 200 });
+      const exp = await create('/v1/exports', { name: 'Rows', adaptorType: 'HTTPExport', _connectionId: connection, http: { relativeURI: '/rows' } });
+      expect((await t.api('POST', `/v1/exports/${exp}/invoke`)).body).toEqual({ data: [{ id: 'x' }], errors: [] });
+      expect(seen[0]).toBe('client_credentials app-id app-secret');
+      // The iClient's secret is not copied onto the stored connection.
+      const stored = await t.app.services.connections.getInternal(t.app.owner.accountId, connection);
+      expect((stored.http as any).auth.oauth.clientSecret).toBeUndefined();
+    } finally {
+      await api.close();
+    }
+  });
+
+  async function waitForJob(id: string, ms = 20_000): Promise<any> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const job = (await t.api('GET', `/v1/jobs/${id}`)).body;
+      if (['completed', 'failed', 'canceled'].includes(job?.status)) return job;
+      if (Date.now() > end) throw new Error(`job ${id} still ${job?.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 });

@@ -38,7 +38,16 @@ export type RawSend = (req: {
 
 type AuthConfig = NonNullable<HttpConnectionConfig['auth']>;
 
-export function createAuth(config: HttpConnectionConfig, templateData: Record<string, unknown>, send: RawSend): Auth {
+/**
+ * `renewed` is called after each successful token fetch (before the requests waiting for it go on), so
+ * the new credentials can be stored back on the connection.
+ */
+export function createAuth(
+  config: HttpConnectionConfig,
+  templateData: Record<string, unknown>,
+  send: RawSend,
+  renewed: () => Promise<void> = async () => {},
+): Auth {
   const auth = config.auth ?? {};
   const type = (auth.type ?? '').toLowerCase();
   switch (type) {
@@ -48,13 +57,13 @@ export function createAuth(config: HttpConnectionConfig, templateData: Record<st
     case 'basic':
       return basicAuth(auth);
     case 'token':
-      return auth.token?.refreshRelativeURI ? fetchedTokenAuth(auth, templateData, send) : staticTokenAuth(auth);
+      return auth.token?.refreshRelativeURI ? fetchedTokenAuth(auth, templateData, send, renewed) : staticTokenAuth(auth);
     case 'custom':
-      return fetchedTokenAuth(auth, templateData, send);
+      return fetchedTokenAuth(auth, templateData, send, renewed);
     case 'cookie':
       return cookieAuth(auth, templateData, send);
     case 'oauth':
-      return oauthAuth(auth, send);
+      return oauthAuth(auth, send, renewed);
     default:
       throw new Error(`HTTP auth type "${auth.type}" is not supported (use basic, token, cookie, oauth or custom)`);
   }
@@ -141,7 +150,7 @@ function failure(what: string, res: HttpResponse): Error {
   return new Error(`${what}: HTTP ${res.status}: ${snippet(bodyText(res), 300)}`);
 }
 
-function fetchedTokenAuth(auth: AuthConfig, templateData: Record<string, unknown>, send: RawSend): Auth {
+function fetchedTokenAuth(auth: AuthConfig, templateData: Record<string, unknown>, send: RawSend, renewed: () => Promise<void>): Auth {
   const t = auth.token ?? {};
   let token = t.token ?? '';
   const fetcher = renewer(async (signal) => {
@@ -164,6 +173,7 @@ function fetchedTokenAuth(auth: AuthConfig, templateData: Record<string, unknown
       throw new Error(`fetching an auth token: no token at "${t.refreshTokenPath || 'access_token'}" in the response: ${snippet(bodyText(res), 300)}`);
     }
     token = String(value);
+    await renewed();
   });
   return {
     apply: async (req, signal) => {
@@ -207,7 +217,7 @@ function cookieAuth(auth: AuthConfig, templateData: Record<string, unknown>, sen
   };
 }
 
-function oauthAuth(auth: AuthConfig, send: RawSend): Auth {
+function oauthAuth(auth: AuthConfig, send: RawSend, renewed: () => Promise<void>): Auth {
   const o = auth.oauth ?? {};
   let accessToken = o.accessToken ?? '';
   let refreshToken = o.refreshToken ?? '';
@@ -248,6 +258,7 @@ function oauthAuth(auth: AuthConfig, send: RawSend): Auth {
     if (typeof body?.refresh_token === 'string' && body.refresh_token) refreshToken = body.refresh_token;
     const expiresIn = Number(body?.expires_in);
     expiresAt = Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + expiresIn * 1000 : Number.NaN;
+    await renewed();
   });
 
   // Renew a little before the announced expiry so a request never leaves with a token about to die.

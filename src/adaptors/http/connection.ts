@@ -1,13 +1,14 @@
-import type {
-  AdaptorSession,
-  Doc,
-  ExportPage,
-  ExportRequest,
-  ImportRequest,
-  LookupAnswers,
-  LookupRequest,
-  RecordOutcome,
-  RunContext,
+import {
+  credentialsSinkOf,
+  type AdaptorSession,
+  type Doc,
+  type ExportPage,
+  type ExportRequest,
+  type ImportRequest,
+  type LookupAnswers,
+  type LookupRequest,
+  type RecordOutcome,
+  type RunContext,
 } from '../adaptor.js';
 import { governorFor } from '../common/governor.js';
 import { maskSecrets, MASK } from '../../domain/secrets.js';
@@ -184,7 +185,34 @@ class HttpSessionImpl implements HttpSession {
         signal: r.signal,
         idempotent: true,
       }),
+      () => this.#storeCredentials(),
     );
+  }
+
+  /**
+   * Writes renewed credentials back to the stored connection (through the sink the platform attached),
+   * so the next session starts from them: with refresh-token rotation the old refresh token is dead.
+   * A failure to store does not fail the request that is waiting for the token.
+   */
+  async #storeCredentials(): Promise<void> {
+    const sink = credentialsSinkOf(this.connection);
+    if (!sink || !this.connection.http) return;
+    const c = this.#auth.credentials();
+    const type = (this.config.auth?.type ?? '').toLowerCase();
+    const update: Record<string, unknown> = {};
+    if (type === 'oauth') {
+      if (c.accessToken) update['http.auth.oauth.accessToken'] = c.accessToken;
+      if (c.refreshToken) update['http.auth.oauth.refreshToken'] = c.refreshToken;
+      if (c.expiresAt) update['http.auth.oauth.expiresAt'] = c.expiresAt;
+    } else if (c.token) {
+      update['http.auth.token.token'] = c.token;
+    }
+    if (Object.keys(update).length === 0) return;
+    try {
+      await sink(update);
+    } catch {
+      // Best effort: the session keeps the new tokens; a later renewal tries to store again.
+    }
   }
 
   templateBase(): Record<string, unknown> {
