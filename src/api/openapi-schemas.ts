@@ -38,6 +38,7 @@ export function documentedBody(kind: string, schema: TSchema): TSchema {
   for (const adaptor of adaptors) {
     const block = adaptor.schemas[which];
     if (block && props[adaptor.blockName]) props[adaptor.blockName] = Type.Optional(block);
+    if (which !== 'connection' && adaptor.schemas.file && props.file) props.file = Type.Optional(adaptor.schemas.file);
   }
   return { ...schema, properties: props } as TSchema;
 }

@@ -1,3 +1,4 @@
+import { fileSchema } from '../common/files/file-schema.js';
 import type { Adaptor, AdaptorSession, BlockProblem, Doc } from '../adaptor.js';
 import { FileExporter } from '../common/files/file-export.js';
 import { writePage } from '../common/files/file-import.js';
@@ -37,7 +38,7 @@ export const ftpAdaptor: Adaptor = {
   exportTypes: ['FTPExport'],
   importTypes: ['FTPImport'],
   blockName: 'ftp',
-  schemas: { connection: ftpConnectionSchema, export: ftpExportSchema, import: ftpImportSchema },
+  schemas: { connection: ftpConnectionSchema, export: ftpExportSchema, import: ftpImportSchema, file: fileSchema },
   check: checkFtpBlock,
   async open(connection: Doc): Promise<AdaptorSession> {
     const { fs, block } = createRemote(connection);

@@ -1,3 +1,4 @@
+import { fileSchema } from '../common/files/file-schema.js';
 import type { Adaptor, AdaptorSession, Doc } from '../adaptor.js';
 import { FileExporter } from '../common/files/file-export.js';
 import { writePage } from '../common/files/file-import.js';
@@ -12,7 +13,7 @@ export const s3Adaptor: Adaptor = {
   exportTypes: ['S3Export'],
   importTypes: ['S3Import'],
   blockName: 's3',
-  schemas: { connection: s3ConnectionSchema, export: s3ExportSchema, import: s3ImportSchema },
+  schemas: { connection: s3ConnectionSchema, export: s3ExportSchema, import: s3ImportSchema, file: fileSchema },
   async open(connection: Doc): Promise<AdaptorSession> {
     const conn = s3Connection(connection);
     const exporter = new FileExporter();
