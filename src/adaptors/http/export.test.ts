@@ -328,3 +328,41 @@ describe('export requests', () => {
     await expect(run(session, { relativeURI: '/slow' }, { ctx: { signal: ac.signal } })).rejects.toThrow('job canceled');
   });
 });
+
+describe('headers and failures', () => {
+  it('token paging with the cursor in a request header and the next token in a response header reads every record', async () => {
+    const TOTAL = 23;
+    const { server, session } = await setup((req, res) => {
+      const cursor = Number(req.headers['x-cursor'] || 0);
+      const items = ITEMS.slice(cursor, Math.min(cursor + 5, TOTAL));
+      const next: Record<string, string> = cursor + 5 < TOTAL ? { 'x-next-cursor': String(cursor + 5) } : {};
+      json(res, 200, items, next);
+    });
+    const { ids, problems } = await run(session, {
+      relativeURI: '/c',
+      headers: [{ name: 'X-Cursor', value: '{{export.http.paging.token}}' }],
+      paging: { method: 'token', path: 'X-Next-Cursor', pathLocation: 'header' },
+    });
+    expect(problems).toEqual([]);
+    expect(ids).toEqual(all.slice(0, TOTAL));
+    expect(server.requests.map((r) => r.headers['x-cursor'] ?? '')).toEqual(['', '5', '10', '15', '20']);
+  });
+
+  it('a page that fails after others: the pages read before it are delivered, then the error', async () => {
+    const { session } = await setup((req, res) => {
+      const p = Number(q(req.url).get('page'));
+      if (p === 3) return json(res, 400, { error: 'page 3 is broken' });
+      json(res, 200, ITEMS.slice((p - 1) * 10, p * 10));
+    });
+    const got: ExportPage[] = [];
+    const pages = session.exportPages(
+      { export: { _id: 'exp', http: { relativeURI: '/p?page={{export.http.paging.page}}', paging: { method: 'page', page: 1 } } }, pageSize: 10 },
+      testContext(),
+    );
+    await expect((async () => {
+      for await (const p of pages) got.push(p);
+    })()).rejects.toThrow(/HTTP 400: .*page 3 is broken/);
+    expect(got.map((p) => p.records.map((r) => r.id))).toEqual([all.slice(0, 10), all.slice(10, 20)]);
+  });
+});
+

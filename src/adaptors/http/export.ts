@@ -1,5 +1,4 @@
 import type { DataRecord, ExportPage, ExportProblem, ExportRequest, RunContext } from '../adaptor.js';
-import { redactUrl } from '../common/http-client.js';
 import { formatDate, getPath as getValue, renderTemplate, templateContext } from '../common/templates.js';
 import type { HttpSession } from './connection.js';
 import type { HttpExportConfig } from './index.js';
@@ -34,56 +33,70 @@ export async function* exportHttpPages(session: HttpSession, req: ExportRequest,
   let previous: FetchedPage | undefined;
   if (limit === 0) return;
 
-  for (let index = 0; ; index++) {
-    throwIfAborted(ctx.signal);
-    const data: Record<string, unknown> = {
-      ...baseData,
-      export: { ...exp, http: { ...http, paging: { ...paging, ...pager.vars() } } },
-    };
-    if (spec.withPreviousPage && previous) data.previous_page = previousPage(previous);
-    if (spec.url !== undefined) assertSameOrigin(session, spec.url);
-    const target = spec.url ?? renderTemplate(spec.uri ?? '', data);
-    const body = renderBody(spec.body, data, http.requestMediaType);
-    const requestKey = `${method} ${session.resolve(target)}\n${body ?? ''}`;
-    if (sentRequests.has(requestKey)) {
-      problems.push(loopProblem('the page request', `${method} ${spec.url ?? target}${body ? ` with body ${snippet(body, 200)}` : ''}`));
-      break;
-    }
-    sentRequests.add(requestKey);
+  // A page that fails after others were read: the pages already read are delivered first, then the error.
+  let failure: { err: unknown } | undefined;
+  try {
+    for (let index = 0; ; index++) {
+      throwIfAborted(ctx.signal);
+      const data: Record<string, unknown> = {
+        ...baseData,
+        export: { ...exp, http: { ...http, paging: { ...paging, ...pager.vars() } } },
+      };
+      if (spec.withPreviousPage && previous) data.previous_page = previousPage(previous);
+      if (spec.url !== undefined) assertSameOrigin(session, spec.url);
+      const target = spec.url ?? renderTemplate(spec.uri ?? '', data);
+      const body = renderBody(spec.body, data, http.requestMediaType);
+      // Headers see the paging variables too (a cursor sent as `X-Cursor: {{export.http.paging.token}}`).
+      const headers: Record<string, string> = {};
+      for (const h of http.headers ?? []) headers[h.name.toLowerCase()] = renderTemplate(String(h.value ?? ''), data);
+      const headerKey = Object.entries(headers)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n');
+      const requestKey = `${method} ${session.resolve(target)}\n${headerKey}\n${body ?? ''}`;
+      if (sentRequests.has(requestKey)) {
+        problems.push(loopProblem('the page request', `${method} ${spec.url ?? target}${body ? ` with body ${snippet(body, 200)}` : ''}`));
+        break;
+      }
+      sentRequests.add(requestKey);
 
-    const page = await fetchPage(session, http, { method, target, body, index }, ctx);
-    if (page === 'end') break;
-    // An API that ignores its paging parameter sends the same page again; comparing with the page before
-    // catches it without hashing every body (links, tokens and requests have their own guards).
-    if (previousBody && previousBody.equals(page.raw)) {
-      problems.push(loopProblem('the page it had just sent, at', page.url));
-      break;
-    }
-    previousBody = page.raw;
+      const page = await fetchPage(session, http, { method, target, body, headers, index }, ctx);
+      if (page === 'end') break;
+      // An API that ignores its paging parameter sends the same page again; comparing with the page before
+      // catches it without hashing every body (links, tokens and requests have their own guards).
+      if (previousBody && previousBody.equals(page.raw)) {
+        problems.push(loopProblem('the page it had just sent, at', page.url));
+        break;
+      }
+      previousBody = page.raw;
 
-    const take = Math.min(page.records.length, limit - total);
-    for (let i = 0; i < take; i++) buffer.push(page.records[i]!);
-    total += take;
-    while (buffer.length > pageSize) yield { records: buffer.splice(0, pageSize) };
-    if (total >= limit || page.records.length === 0) break;
-    if (paging?.lastPagePath && matchesLastPage(page.body, paging.lastPagePath, paging.lastPageValues)) break;
+      const take = Math.min(page.records.length, limit - total);
+      for (let i = 0; i < take; i++) buffer.push(page.records[i]!);
+      total += take;
+      while (buffer.length > pageSize) yield { records: buffer.splice(0, pageSize) };
+      if (total >= limit || page.records.length === 0) break;
+      if (paging?.lastPagePath && matchesLastPage(page.body, paging.lastPagePath, paging.lastPageValues)) break;
 
-    const fetched: FetchedPage = {
-      status: page.status,
-      headers: page.headers,
-      body: page.body,
-      url: page.url,
-      records: page.records,
-      index,
-      recordsSoFar: total,
-    };
-    const decision = pager.next(fetched);
-    if ('stop' in decision) {
-      if (decision.problem) problems.push(decision.problem);
-      break;
+      const fetched: FetchedPage = {
+        status: page.status,
+        headers: page.headers,
+        body: page.body,
+        url: page.url,
+        records: page.records,
+        index,
+        recordsSoFar: total,
+      };
+      const decision = pager.next(fetched);
+      if ('stop' in decision) {
+        if (decision.problem) problems.push(decision.problem);
+        break;
+      }
+      previous = fetched;
+      spec = decision.next;
     }
-    previous = fetched;
-    spec = decision.next;
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    failure = { err };
   }
 
   while (buffer.length > pageSize) yield { records: buffer.splice(0, pageSize) };
@@ -91,6 +104,7 @@ export async function* exportHttpPages(session: HttpSession, req: ExportRequest,
     yield problems.length > 0 ? { records: buffer, problems } : { records: buffer };
   }
   for (const p of problems) ctx.log.warn({ exportId: exp._id, code: p.code }, p.message);
+  if (failure) throw failure.err;
 }
 
 /**
@@ -177,15 +191,14 @@ interface Fetched {
 async function fetchPage(
   session: HttpSession,
   http: HttpExportConfig,
-  r: { method: string; target: string; body?: string; index: number },
+  r: { method: string; target: string; body?: string; headers: Record<string, string>; index: number },
   ctx: RunContext,
 ): Promise<Fetched | 'end'> {
   const url = session.resolve(r.target);
-  const what = `exporting from ${r.method} ${redactUrl(url)}`;
+  const what = `exporting from ${r.method} ${session.redact(url)}`;
   const headers: Record<string, string> = {};
   if (r.body !== undefined) headers['content-type'] = contentTypeFor(http.requestMediaType);
-  const data = templateContext(ctx, session.templateBase());
-  for (const h of http.headers ?? []) headers[h.name.toLowerCase()] = renderTemplate(String(h.value ?? ''), data);
+  Object.assign(headers, r.headers);
   let res;
   try {
     res = await session.send({ method: r.method, uri: url, headers, body: r.body, signal: ctx.signal, idempotent: true });
