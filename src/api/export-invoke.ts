@@ -10,6 +10,8 @@ import { IdParams } from './resources.js';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_PAGE_SIZE = 20;
+/** An invoke is a preview: it answers within this (INTEGRATOR_INVOKE_TIMEOUT_MS, default 30 s), whatever the remote does. */
+const DEFAULT_INVOKE_TIMEOUT_MS = 30_000;
 
 interface InvokeAnswer {
   data: DataRecord[];
@@ -32,8 +34,10 @@ function limitOf(body: unknown, query: unknown, pageSize: number): number {
  * `{data, errors}` (§4.3). Nothing is committed: file exports leave their files in place, delta
  * exports keep their checkpoint. A failing export is 200 with `errors`, like a ping.
  */
-export async function exportInvokeRoutes(app: FastifyInstance, options: { services: Services }) {
+export async function exportInvokeRoutes(app: FastifyInstance, options: { services: Services; invokeTimeoutMs?: number }) {
   const { services } = options;
+  const envTimeout = Number(process.env.INTEGRATOR_INVOKE_TIMEOUT_MS);
+  const timeoutMs = options.invokeTimeoutMs ?? (Number.isInteger(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_INVOKE_TIMEOUT_MS);
 
   app.post('/v1/exports/:_id/invoke', { schema: { tags: ['exports'], params: IdParams } }, async (request, reply) => {
     const { _id } = request.params as { _id: string };
@@ -51,7 +55,7 @@ export async function exportInvokeRoutes(app: FastifyInstance, options: { servic
     const pageSize = typeof exportDoc.pageSize === 'number' ? exportDoc.pageSize : DEFAULT_PAGE_SIZE;
     const limit = limitOf(request.body, request.query, pageSize);
     const connection = await connectionForAdaptor(services, accountId, String(exportDoc._connectionId));
-    const ctx = apiRunContext(request, reply);
+    const ctx = apiRunContext(request, reply, { timeoutMs });
     const answer: InvokeAnswer = { data: [], errors: [] };
     const addProblems = (problems: ExportProblem[] | undefined) => {
       for (const p of problems ?? []) answer.errors.push({ code: p.code, message: p.message, source: 'application' });
@@ -67,7 +71,12 @@ export async function exportInvokeRoutes(app: FastifyInstance, options: { servic
         }
       });
     } catch (err) {
-      answer.errors.push({ code: 'export_failed', message: `export ${_id}: ${messageOf(err)}`, source: 'connection' });
+      const timedOut = ctx.signal.aborted && (ctx.signal.reason as Error | undefined)?.name === 'TimeoutError';
+      answer.errors.push(
+        timedOut
+          ? { code: 'timeout', message: `export ${_id}: no complete answer within ${timeoutMs / 1000} s (the ceiling of an invoke, INTEGRATOR_INVOKE_TIMEOUT_MS); the records read before it are in data`, source: 'connection' }
+          : { code: 'export_failed', message: `export ${_id}: ${messageOf(err)}`, source: 'connection' },
+      );
     }
     return answer;
   });

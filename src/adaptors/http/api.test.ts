@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIntegrator, type TestIntegrator } from '../../../test/support/integrator.js';
 import { json, startServer, type TestServer } from './test-support.js';
 
+// An invoke answers within this (default 30 s); short here so a hanging remote fails fast.
+process.env.INTEGRATOR_INVOKE_TIMEOUT_MS = '1500';
+
 /** HTTP adaptor behaviour seen through the API: a real Integrator and real loopback servers. */
 describe('HTTP adaptor through the API', () => {
   let t: TestIntegrator;
@@ -148,6 +151,22 @@ describe('HTTP adaptor through the API', () => {
       expect((stored.http as any).auth.oauth.clientSecret).toBeUndefined();
     } finally {
       await api.close();
+    }
+  });
+
+  it('an invoke against a remote that never answers ends at the invoke ceiling with a clear error', async () => {
+    const hanging = await startServer(() => new Promise(() => {}));
+    try {
+      const connection = await create('/v1/connections', { name: 'Hanging', type: 'http', http: { baseURI: hanging.url } });
+      const exp = await create('/v1/exports', { name: 'Never', adaptorType: 'HTTPExport', _connectionId: connection, http: { relativeURI: '/never' } });
+      const started = Date.now();
+      const res = await t.api('POST', `/v1/exports/${exp}/invoke`);
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual([]);
+      expect(res.body.errors).toEqual([expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/no complete answer within 1.5 s/) })]);
+    } finally {
+      await hanging.close();
     }
   });
 

@@ -99,6 +99,18 @@ describe('redirects', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('http.timeoutMs bounds each attempt', async () => {
+    const s = await startServer(() => new Promise(() => {}));
+    servers.push(s);
+    const session = await open({ baseURI: s.url, timeoutMs: 200 });
+    const started = Date.now();
+    await expect(session.send({ method: 'GET', uri: '/slow' })).rejects.toThrow(/timed out waiting for the response headers \(after 4 attempts\)/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(s.requests).toHaveLength(4);
+  });
+});
+
 describe('proxyRequest', () => {
   it('returns the remote status, headers and body unchanged, with auth and connection headers applied', async () => {
     const s = await startServer((req, res) => {

@@ -142,6 +142,7 @@ export async function openHttpSession(connection: Doc, options: SessionOptions =
       pfx: certs?.pfx ? Buffer.from(certs.pfx, 'base64') : undefined,
     },
     isRateLimited: rateLimitRecogniser(rl),
+    ...(config.timeoutMs ? { headersTimeoutMs: config.timeoutMs, bodyTimeoutMs: config.timeoutMs } : {}),
     ...options.client,
   });
   return new HttpSessionImpl(connection, config, client);

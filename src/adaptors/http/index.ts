@@ -36,6 +36,16 @@ export const HttpConnectionBlock = Type.Object(
       Type.Integer({ minimum: 1, maximum: 50, description: 'Most requests in flight on this connection across every flow; absent = no cap.' }),
     ),
     retryHeader: Type.Optional(Type.String({ description: 'Response header carrying the wait on a rate-limit answer.', default: 'Retry-After' })),
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        default: 60000,
+        description:
+          'Per attempt: longest wait for the response headers, and longest silence while reading the body (default 60 s). ' +
+          'Network errors and 500/502/503/504 answers of idempotent requests are tried 4 times in all, with backoff; ' +
+          'a response body larger than 64 MiB fails the request. API previews (invoke) answer within 30 s whatever this says.',
+      }),
+    ),
     clientCertificates: Type.Optional(
       Type.Object(
         {
