@@ -390,14 +390,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** A URL without its query string's secret-looking values and user info, for messages and logs. */
-export function redactUrl(url: string): string {
+/**
+ * A URL without its query string's secret-looking values and user info, for messages and logs.
+ * `secretParams` names more parameters to mask (a connection's token parameter, whatever its name).
+ */
+export function redactUrl(url: string, secretParams: readonly string[] = []): string {
   try {
     const u = new URL(url);
     u.username = '';
     u.password = '';
+    const extra = new Set(secretParams.map((p) => p.toLowerCase()));
     for (const k of [...u.searchParams.keys()]) {
-      if (/token|key|secret|password|auth|signature|sig/i.test(k)) u.searchParams.set(k, '***');
+      if (/token|key|secret|password|auth|signature|sig/i.test(k) || extra.has(k.toLowerCase())) u.searchParams.set(k, '***');
     }
     return u.toString();
   } catch {

@@ -12,7 +12,7 @@ import {
 } from '../adaptor.js';
 import { governorFor } from '../common/governor.js';
 import { maskSecrets, MASK } from '../../domain/secrets.js';
-import { createHttpClient, redactUrl, type HttpClient, type HttpResponse } from '../common/http-client.js';
+import { createHttpClient, HttpRequestError, redactUrl, type HttpClient, type HttpResponse } from '../common/http-client.js';
 import { getPath, renderTemplate } from '../common/templates.js';
 import { createAuth, type Auth } from './auth.js';
 import { exportHttpPages } from './export.js';
@@ -258,7 +258,14 @@ class HttpSessionImpl implements HttpSession {
   }
 
   redact(url: string): string {
-    return redactUrl(url);
+    return redactUrl(url, this.#secretParams);
+  }
+
+  /** The query parameter carrying the token, when the auth puts it in the URL. */
+  get #secretParams(): string[] {
+    const t = this.config.auth?.token;
+    const location = (t?.location ?? '').toLowerCase();
+    return location === 'url' || location === 'query' || location === 'queryparam' ? [t?.paramName || 'access_token'] : [];
   }
 
   async send(req: SendRequest): Promise<HttpResponse> {
@@ -269,16 +276,25 @@ class HttpSessionImpl implements HttpSession {
       if (req.headers) for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
       const target = { url: new URL(url), headers };
       const generation = await this.#auth.apply(target, req.signal);
-      const res = await this.#client.request({
-        method: req.method,
-        url: target.url.toString(),
-        headers: target.headers,
-        body: req.body,
-        signal: req.signal,
-        idempotent: req.idempotent,
-        noRetry: req.noRetry,
-        timeoutMs: req.timeoutMs,
-      });
+      let res: HttpResponse;
+      try {
+        res = await this.#client.request({
+          method: req.method,
+          url: target.url.toString(),
+          headers: target.headers,
+          body: req.body,
+          signal: req.signal,
+          idempotent: req.idempotent,
+          noRetry: req.noRetry,
+          timeoutMs: req.timeoutMs,
+        });
+      } catch (err) {
+        // The client masks secret-looking parameters; the token parameter may be named anything ("pw").
+        if (err instanceof HttpRequestError && this.#secretParams.length > 0) {
+          err.message = err.message.split(redactUrl(err.url)).join(this.redact(err.url));
+        }
+        throw err;
+      }
       if (attempt === 0 && this.#isAuthFailure(res) && (await this.#auth.renew(generation, req.signal))) continue;
       return res;
     }

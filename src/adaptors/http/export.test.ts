@@ -366,3 +366,26 @@ describe('headers and failures', () => {
   });
 });
 
+
+describe('secrets in messages', () => {
+  it('a query-parameter token is masked in errors whatever its parameter is called', async () => {
+    const server = await startServer((_req, res) => json(res, 400, { error: 'nope' }));
+    servers.push(server);
+    const auth = { type: 'token', token: { token: 'QUERY-SECRET', location: 'url', paramName: 'pw' } };
+    const session = await openHttpSession(connectionDoc({ baseURI: server.url, auth }), { client: fastClient });
+    sessions.push(session);
+    const failed = await run(session, { relativeURI: '/x?a=1' }).catch((e: Error) => e);
+    expect(server.requests[0]!.url).toBe('/x?a=1&pw=QUERY-SECRET');
+    expect(String(failed)).toMatch(/HTTP 400/);
+    expect(String(failed)).not.toContain('QUERY-SECRET');
+    // A request that gets no answer: the client's own message names the URL too.
+    const closed = await startServer(() => undefined);
+    const port = new URL(closed.url).port;
+    await closed.close();
+    const offline = await openHttpSession(connectionDoc({ baseURI: `http://127.0.0.1:${port}`, auth }), { client: { ...fastClient, retry: { ...fastClient.retry, maxAttempts: 1 } } });
+    sessions.push(offline);
+    const err = await run(offline, { relativeURI: '/y' }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/pw=\*\*\*/);
+    expect(String(err)).not.toContain('QUERY-SECRET');
+  });
+});
