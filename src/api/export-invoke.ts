@@ -30,7 +30,8 @@ function limitOf(body: unknown, query: unknown, pageSize: number): number {
 }
 
 /**
- * `POST /v1/exports/:id/invoke`: runs a saved export in test mode and answers its first page,
+ * `POST /v1/exports/:id/invoke`: runs a saved export in test mode and answers its first `limit` records
+ * (default: one page),
  * `{data, errors}` (§4.3). Nothing is committed: file exports leave their files in place, delta
  * exports keep their checkpoint. A failing export is 200 with `errors`, like a ping.
  */
@@ -63,11 +64,12 @@ export async function exportInvokeRoutes(app: FastifyInstance, options: { servic
     try {
       await withSession(adaptor, connection, async (session) => {
         if (!session.exportPages) throw new Error(`the ${adaptor.connectionType} adaptor cannot export records`);
-        // One page is the preview; leaving the loop closes the adaptor's generator (cursors, streams).
+        // Pages until `limit` records (the export's page size when no limit is asked); leaving the loop
+        // closes the adaptor's generator (cursors, streams).
         for await (const page of session.exportPages({ export: exportDoc, pageSize: Math.min(pageSize, limit), limit }, ctx)) {
-          answer.data.push(...page.records.slice(0, limit));
+          answer.data.push(...page.records.slice(0, limit - answer.data.length));
           addProblems(page.problems);
-          if (page.records.length > 0 || answer.data.length >= limit) break;
+          if (answer.data.length >= limit) break;
         }
       });
     } catch (err) {

@@ -170,6 +170,32 @@ describe('HTTP adaptor through the API', () => {
     }
   });
 
+  it('invoke reads pages until limit records, past the export page size', async () => {
+    const ROWS = Array.from({ length: 150 }, (_, i) => ({ id: i + 1 }));
+    const source = await startServer((req, res) => {
+      const p = Number(new URL(req.url, 'http://x').searchParams.get('page'));
+      json(res, 200, ROWS.slice((p - 1) * 20, p * 20));
+    });
+    try {
+      const connection = await create('/v1/connections', { name: 'Paged', type: 'http', http: { baseURI: source.url } });
+      const exp = await create('/v1/exports', {
+        name: 'Paged rows',
+        adaptorType: 'HTTPExport',
+        _connectionId: connection,
+        pageSize: 20,
+        http: { relativeURI: '/rows?page={{export.http.paging.page}}', paging: { method: 'page', page: 1 } },
+      });
+      const hundred = await t.api('POST', `/v1/exports/${exp}/invoke`, { limit: 100 });
+      expect(hundred.body.errors).toEqual([]);
+      expect(hundred.body.data.map((r: { id: number }) => r.id)).toEqual(ROWS.slice(0, 100).map((r) => r.id));
+      expect(source.requests).toHaveLength(5);
+      expect((await t.api('POST', `/v1/exports/${exp}/invoke`)).body.data).toHaveLength(20);
+      expect((await t.api('POST', `/v1/exports/${exp}/invoke`, { limit: 1000 })).body.data).toHaveLength(150);
+    } finally {
+      await source.close();
+    }
+  });
+
   async function waitForJob(id: string, ms = 20_000): Promise<any> {
     const end = Date.now() + ms;
     for (;;) {
