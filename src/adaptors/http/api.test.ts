@@ -196,6 +196,52 @@ describe('HTTP adaptor through the API', () => {
     }
   });
 
+  it('legacy RESTExport and RESTImport run through the HTTP adaptor on a legacy rest connection', async () => {
+    const ROWS = Array.from({ length: 7 }, (_, i) => ({ id: i + 1 }));
+    const received: unknown[] = [];
+    const legacy = await startServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer LEGACY') return json(res, 401, { error: 'no' });
+      const url = new URL(req.url, 'http://x');
+      if (url.pathname === '/v1/rows') {
+        const p = Number(url.searchParams.get('pg'));
+        return json(res, 200, { rows: ROWS.slice((p - 1) * 3, p * 3) });
+      }
+      if (url.pathname === '/v1/sink' && req.method === 'POST') {
+        received.push(JSON.parse(req.body));
+        return json(res, 201, { newId: `n${received.length}` });
+      }
+      json(res, 404, {});
+    });
+    try {
+      const connection = await create('/v1/connections', {
+        name: 'Legacy REST',
+        type: 'rest',
+        rest: { baseURI: `${legacy.url}/v1`, mediaType: 'json', authType: 'token', bearerToken: 'LEGACY' },
+      });
+      const exp = await create('/v1/exports', {
+        name: 'Legacy rows',
+        adaptorType: 'RESTExport',
+        _connectionId: connection,
+        rest: { relativeURI: '/rows', method: 'GET', resourcePath: 'rows', pagingMethod: 'pageargument', pageArgument: 'pg' },
+      });
+      const invoked = await t.api('POST', `/v1/exports/${exp}/invoke`, { limit: 10 });
+      expect(invoked.body).toEqual({ data: ROWS, errors: [] });
+      const imp = await create('/v1/imports', {
+        name: 'Legacy sink',
+        adaptorType: 'RESTImport',
+        _connectionId: connection,
+        rest: { method: ['POST'], relativeURI: ['/sink'], responseIdPath: 'newId' },
+      });
+      const flow = await create('/v1/flows', { name: 'Legacy', pageGenerators: [{ _exportId: exp }], pageProcessors: [{ type: 'import', _importId: imp }] });
+      const job = await waitForJob((await t.api('POST', `/v1/flows/${flow}/run`)).body._jobId);
+      expect(job.status, JSON.stringify(job)).toBe('completed');
+      expect(job.numError).toBe(0);
+      expect([...received].sort((a: any, b: any) => a.id - b.id)).toEqual(ROWS);
+    } finally {
+      await legacy.close();
+    }
+  });
+
   async function waitForJob(id: string, ms = 20_000): Promise<any> {
     const end = Date.now() + ms;
     for (;;) {

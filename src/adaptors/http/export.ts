@@ -2,6 +2,7 @@ import type { DataRecord, ExportPage, ExportProblem, ExportRequest, RunContext }
 import { formatDate, getPath as getValue, renderTemplate, templateContext } from '../common/templates.js';
 import type { HttpSession } from './connection.js';
 import type { HttpExportConfig } from './index.js';
+import { httpExportBlock } from './legacy-rest.js';
 import { createPager, loopProblem, type FetchedPage, type PageRequest } from './paging.js';
 import { bodyText, errorMessageOf, extractRecords, parseBody, ResponseFormatError, ruleFailure, snippet } from './response.js';
 
@@ -16,7 +17,7 @@ import { bodyText, errorMessageOf, extractRecords, parseBody, ResponseFormatErro
  */
 export async function* exportHttpPages(session: HttpSession, req: ExportRequest, ctx: RunContext): AsyncGenerator<ExportPage> {
   const exp = req.export;
-  const http = (exp.http ?? {}) as HttpExportConfig;
+  const http = httpExportBlock(exp);
   const pageSize = Math.max(1, req.pageSize || 20);
   const limit = req.limit !== undefined && req.limit >= 0 ? req.limit : Infinity;
   const method = (http.method ?? 'GET').toUpperCase();

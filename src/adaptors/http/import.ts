@@ -4,6 +4,7 @@ import { getPath, renderTemplate, templateContext } from '../common/templates.js
 import type { HttpSession } from './connection.js';
 import { contentTypeFor, renderBody } from './export.js';
 import type { HttpImportConfig } from './index.js';
+import { httpImportBlock } from './legacy-rest.js';
 import { findMatches } from './lookup.js';
 import { bodyText, errorMessageOf, parseBody, ruleFailure, type SuccessRulesConfig } from './response.js';
 
@@ -24,7 +25,7 @@ import { bodyText, errorMessageOf, parseBody, ruleFailure, type SuccessRulesConf
  */
 export async function importHttpRecords(session: HttpSession, req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]> {
   const imp = req.import;
-  const http = (imp.http ?? {}) as HttpImportConfig & Record<string, unknown>;
+  const http = httpImportBlock(imp);
   const methods = list(http.method).map((m) => m.toUpperCase());
   const uris = list(http.relativeURI);
   const bodies = http.body === undefined ? [] : Array.isArray(http.body) ? http.body : [http.body];

@@ -231,8 +231,9 @@ export type HttpPagingConfig = Static<typeof Paging>;
 
 export const httpAdaptor: Adaptor = {
   connectionType: 'http',
-  exportTypes: ['HTTPExport'],
-  importTypes: ['HTTPImport'],
+  // Legacy RESTExport/RESTImport run here too: their `rest` block is read as an `http` one (legacy-rest.ts).
+  exportTypes: ['HTTPExport', 'RESTExport'],
+  importTypes: ['HTTPImport', 'RESTImport'],
   blockName: 'http',
   schemas: { connection: HttpConnectionBlock, export: HttpExportBlock, import: HttpImportBlock },
   open: (connection: Doc) => openHttpSession(connection),
