@@ -21,6 +21,10 @@ describe('parseBody', () => {
   it('names what came back when it is not JSON', () => {
     expect(() => parseBody(res('<html><body>Gateway</body></html>', 'text/html; charset=utf-8', 200))).toThrow(ResponseFormatError);
     expect(() => parseBody(res('<html>Gateway</html>', 'text/html'))).toThrow('expected JSON but got text/html (HTTP 200): <html>Gateway</html>');
+    expect(() => parseBody(res('<!DOCTYPE html><html><body>Sign in</body></html>', 'application/json; charset=utf-8'))).toThrow(
+      'expected JSON but the body is not JSON (it starts with <!DOCTYPE html><html><body>Sign in</body></html>), though labelled application/json (HTTP 200)',
+    );
+    expect(() => parseBody(res('<!DOCTYPE html>', 'application/json'))).not.toThrow(/got application\/json/);
   });
 });
 

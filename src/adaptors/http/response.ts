@@ -48,9 +48,14 @@ export function parseBody(res: HttpResponse, mediaType?: string): unknown {
     return JSON.parse(text);
   } catch {
     if (text.trim() === '') return undefined;
-    throw new ResponseFormatError(
-      `expected JSON but got ${contentType ? contentType.split(';')[0] : 'a body without content type'} (HTTP ${res.status}): ${snippet(text, 200)}`,
-    );
+    const declared = contentType ? contentType.split(';')[0]!.trim() : '';
+    // A body labelled JSON that is not (an HTML error page behind a proxy): say what the body is.
+    if (declared === '' || declared.includes('json')) {
+      throw new ResponseFormatError(
+        `expected JSON but the body is not JSON (it starts with ${snippet(text, 200)})${declared ? `, though labelled ${declared}` : ''} (HTTP ${res.status})`,
+      );
+    }
+    throw new ResponseFormatError(`expected JSON but got ${declared} (HTTP ${res.status}): ${snippet(text, 200)}`);
   }
 }
 
