@@ -39,14 +39,15 @@ describe('secret fields of every adaptor and resource schema', () => {
 
 describe('JSON shape limits', () => {
   it('measures depth and array length on the raw text, ignoring brackets and commas inside strings', () => {
-    expect(checkJsonShape('{"a":"[[[[,,,,"}', { maxDepth: 2, maxArrayLength: 2, maxObjectKeys: 5 })).toBeUndefined();
-    expect(checkJsonShape('[[[1]]]', { maxDepth: 2, maxArrayLength: 10, maxObjectKeys: 5 })).toMatch(/deeper than 2/);
-    expect(checkJsonShape('[1,2,3]', { maxDepth: 5, maxArrayLength: 3, maxObjectKeys: 5 })).toBeUndefined();
-    expect(checkJsonShape('[1,2,3,4]', { maxDepth: 5, maxArrayLength: 3, maxObjectKeys: 5 })).toMatch(/more than 3/);
-    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 2, maxObjectKeys: 5 })).toBeUndefined();
-    expect(checkJsonShape('["a\\"[", [1]]', { maxDepth: 2, maxArrayLength: 5, maxObjectKeys: 5 })).toBeUndefined();
-    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3 })).toBeUndefined();
-    expect(checkJsonShape('{"a":1,"b":2,"c":3,"d":4}', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3 })).toMatch(/more than 3 keys/);
+    expect(checkJsonShape('{"a":"[[[[,,,,"}', { maxDepth: 2, maxArrayLength: 2, maxObjectKeys: 5, maxTotalValues: 100 })).toBeUndefined();
+    expect(checkJsonShape('[[[1]]]', { maxDepth: 2, maxArrayLength: 10, maxObjectKeys: 5, maxTotalValues: 100 })).toMatch(/deeper than 2/);
+    expect(checkJsonShape('[1,2,3]', { maxDepth: 5, maxArrayLength: 3, maxObjectKeys: 5, maxTotalValues: 100 })).toBeUndefined();
+    expect(checkJsonShape('[1,2,3,4]', { maxDepth: 5, maxArrayLength: 3, maxObjectKeys: 5, maxTotalValues: 100 })).toMatch(/more than 3/);
+    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 2, maxObjectKeys: 5, maxTotalValues: 100 })).toBeUndefined();
+    expect(checkJsonShape('["a\\"[", [1]]', { maxDepth: 2, maxArrayLength: 5, maxObjectKeys: 5, maxTotalValues: 100 })).toBeUndefined();
+    expect(checkJsonShape('{"a":1,"b":2,"c":3}', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3, maxTotalValues: 100 })).toBeUndefined();
+    expect(checkJsonShape('{"a":1,"b":2,"c":3,"d":4}', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3, maxTotalValues: 100 })).toMatch(/more than 3 keys/);
+    expect(checkJsonShape('[{"a":1,"b":2},{"a":1,"b":2},{"a":1,"b":2}]', { maxDepth: 5, maxArrayLength: 50, maxObjectKeys: 3, maxTotalValues: 5 })).toMatch(/more than 5 values in all/);
   });
 });
 
@@ -71,6 +72,7 @@ describe.each(dialects)('bad input and secrets on %s', (dialect) => {
       ['{"name":"x","__proto__":{"polluted":true}}', 400, 'invalid_json'],
       ['{"name":"x","settings":{"\\u005f_proto__":{"polluted":true}}}', 400, 'invalid_json'],
       [`{"name":"x","settings":{${Array.from({ length: defaultJsonBodyLimits.maxObjectKeys + 1 }, (_, i) => `"k${i}":1`).join(',')}}}`, 422, 'body_too_complex'],
+      [`{"name":"x","settings":{${Array.from({ length: 30 }, (_, j) => `"o${j}":{${Array.from({ length: 9000 }, (_, i) => `"k${i}":1`).join(',')}}`).join(',')}}}`, 422, 'body_too_complex'],
       [{ name: 'x', disabled: 'yes' }, 422, 'invalid_field'],
       [[{ name: 'x' }], 422, 'invalid_field'],
     ];
@@ -113,6 +115,12 @@ describe.each(dialects)('bad input and secrets on %s', (dialect) => {
     const masked = await t.api('POST', '/v1/connections', { name: 'M', type: 'http', http: { baseURI: 'http://127.0.0.1:9', auth: { type: 'basic', basic: { username: 'u', password: '******' } } } });
     expect(masked.status).toBe(422);
     expect(masked.body.errors[0].field).toBe('http.auth.basic.password');
+  });
+
+  it('stores keys named like Object.prototype members as plain data', async () => {
+    const made = await t.api('POST', '/v1/integrations', { name: 'Proto-named keys', settings: { toString: 'x', constructor: 'Person', valueOf: 1, hasOwnProperty: true } });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.settings).toEqual({ toString: 'x', constructor: 'Person', valueOf: 1, hasOwnProperty: true });
   });
 
   it('keeps JSON Patch pointers out of shared prototypes: __proto__ refused, constructor/toString not found', async () => {

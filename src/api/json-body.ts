@@ -9,9 +9,11 @@ export interface JsonBodyLimits {
   maxArrayLength: number;
   /** Most keys in any one object. */
   maxObjectKeys: number;
+  /** Most values (object members and array elements) in the whole body. */
+  maxTotalValues: number;
 }
 
-export const defaultJsonBodyLimits: JsonBodyLimits = { maxDepth: 64, maxArrayLength: 50_000, maxObjectKeys: 10_000 };
+export const defaultJsonBodyLimits: JsonBodyLimits = { maxDepth: 64, maxArrayLength: 50_000, maxObjectKeys: 10_000, maxTotalValues: 250_000 };
 
 /**
  * Measures nesting and array sizes on the raw text, before JSON.parse builds anything: a deeply nested
@@ -21,6 +23,7 @@ export function checkJsonShape(text: string, limits: JsonBodyLimits): string | u
   const counts: number[] = [];
   const isArray: boolean[] = [];
   let depth = 0;
+  let total = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -39,6 +42,7 @@ export function checkJsonShape(text: string, limits: JsonBodyLimits): string | u
     } else if (c === 93 || c === 125) {
       depth--;
     } else if (c === 44) {
+      if (++total >= limits.maxTotalValues) return `The body holds more than ${limits.maxTotalValues} values in all.`;
       if (isArray[depth]) {
         if (++counts[depth]! >= limits.maxArrayLength) return `An array in the body has more than ${limits.maxArrayLength} elements.`;
       } else if (++counts[depth]! >= limits.maxObjectKeys) return `An object in the body has more than ${limits.maxObjectKeys} keys.`;

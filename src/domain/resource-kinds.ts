@@ -79,7 +79,8 @@ function nestedRefs(doc: unknown, path: string, out: Reference[], depth = 0): vo
   }
   for (const [k, v] of Object.entries(doc)) {
     const field = path ? `${path}.${k}` : k;
-    if (nestedRefKinds[k] && typeof v === 'string') out.push({ field, kind: nestedRefKinds[k]!, id: v });
+    // Own keys only: a settings key named `toString` or `constructor` is data, not a reference.
+    if (Object.hasOwn(nestedRefKinds, k) && typeof v === 'string') out.push({ field, kind: nestedRefKinds[k]!, id: v });
     else if (v && typeof v === 'object') nestedRefs(v, field, out, depth + 1);
   }
 }
