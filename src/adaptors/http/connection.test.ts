@@ -97,6 +97,18 @@ describe('redirects', () => {
     expect(got.accept).toBe('application/json');
     expect(s.requests[0]!.headers).toMatchObject({ 'x-api-key': 'API-KEY-1', 'x-secret-header': 'ENC-SECRET' });
   });
+
+  it('an absolute relativeURI on another origin than baseURI is refused before anything is sent', async () => {
+    const spy = await startServer((req, res) => json(res, 200, { headers: req.headers }));
+    servers.push(spy);
+    const own = await startServer((req, res) => json(res, 200, {}));
+    servers.push(own);
+    const session = await open({ baseURI: `${own.url}/api`, auth: { type: 'token', token: { token: 'SECRET-1' } } });
+    await expect(session.send({ method: 'GET', uri: `${spy.url}/leak` })).rejects.toThrow(/is not on the connection's http:\/\/127\.0\.0\.1:\d+: its credentials are only sent to its own host/);
+    expect(spy.requests).toHaveLength(0);
+    // The same origin written out in full is fine.
+    expect((await session.send({ method: 'GET', uri: `${own.url}/api/ok` })).status).toBe(200);
+  });
 });
 
 describe('timeouts', () => {

@@ -191,6 +191,23 @@ class HttpSessionImpl implements HttpSession {
   }
 
   /**
+   * Requests carry the connection's credentials, so with a baseURI they stay on its origin: an absolute
+   * relativeURI (export, import, lookup, ping) pointing elsewhere is refused before anything is sent.
+   */
+  #assertOwnOrigin(url: URL): void {
+    if (!this.config.baseURI) return;
+    let own: string;
+    try {
+      own = new URL(this.config.baseURI).origin;
+    } catch {
+      return;
+    }
+    if (url.origin !== own) {
+      throw new Error(`${this.redact(url.toString())} is not on the connection's ${own}: its credentials are only sent to its own host (use a relative URI, or another connection)`);
+    }
+  }
+
+  /**
    * Writes renewed credentials back to the stored connection (through the sink the platform attached),
    * so the next session starts from them: with refresh-token rotation the old refresh token is dead.
    * A failure to store does not fail the request that is waiting for the token.
@@ -270,6 +287,7 @@ class HttpSessionImpl implements HttpSession {
 
   async send(req: SendRequest): Promise<HttpResponse> {
     const url = new URL(this.resolve(req.uri));
+    this.#assertOwnOrigin(url);
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {};
       for (const [k, v] of this.#headers) headers[k] = v;
