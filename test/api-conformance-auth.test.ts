@@ -150,6 +150,22 @@ describe.each(dialects)('tokens and authentication on %s', (dialect) => {
     expect((await api('GET', `/v1/flows/${'0'.repeat(24)}/errors`)).status).toBe(404);
   });
 
+  it('refuses, under a custom scope, documents that point at resources outside it (their data or credentials would leak)', async () => {
+    const other = await t.api('POST', '/v1/integrations', { name: 'Elsewhere' });
+    const outConn = (await t.api('POST', '/v1/connections', { name: 'Out', type: 'http', _integrationId: other.body._id, http: { baseURI: 'http://127.0.0.1:9' } })).body._id;
+    const outExp = (await t.api('POST', '/v1/exports', { name: 'Out', adaptorType: 'HTTPExport', _connectionId: outConn, _integrationId: other.body._id, http: { relativeURI: '/x' } })).body._id;
+    const scoped = await t.api('POST', '/v1/accesstokens', { name: 'Refs', scope: 'Custom', _integrationIds: [ids.integration] });
+    const api = asToken(t, scoped.body.token);
+    const borrowConn = await api('POST', '/v1/exports', { name: 'Borrow', adaptorType: 'HTTPExport', _integrationId: ids.integration, _connectionId: outConn, http: { relativeURI: '/x' } });
+    expect(borrowConn.status).toBe(403);
+    const borrowExp = await api('POST', '/v1/flows', { name: 'Borrow', _integrationId: ids.integration, pageGenerators: [{ _exportId: outExp }] });
+    expect(borrowExp.status).toBe(403);
+    expect((await api('PUT', `/v1/flows/${ids.flow}`, { name: 'Flow', _integrationId: ids.integration, pageGenerators: [{ _exportId: outExp }] })).status).toBe(403);
+    expect((await api('PATCH', `/v1/exports/${ids.export}`, [{ op: 'replace', path: '/_connectionId', value: outConn }])).status).toBe(403);
+    // Inside the integration the same shapes are fine.
+    expect((await api('POST', '/v1/exports', { name: 'Inside', adaptorType: 'HTTPExport', _integrationId: ids.integration, _connectionId: ids.connection, http: { relativeURI: '/x' } })).status).toBe(201);
+  });
+
   it('mints one-time tokens: usable until expired, read-only for DIY code, connector-scoped for apps, 15 minutes at most', async () => {
     const { accountId, userId } = t.app.owner;
     const store = t.app.services.store;

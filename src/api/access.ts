@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../domain/resource-service.js';
+import type { Actor, ResourceService } from '../domain/resource-service.js';
+import type { Reference } from '../domain/resource-kinds.js';
+import { findResource } from '../store/resources.js';
 import { mayWrite, reaches, type ScopedRow } from '../domain/token-scope.js';
 import { ApiError } from '../errors.js';
 
@@ -27,5 +29,25 @@ export function assertAdministrator(request: FastifyRequest) {
   const { role, kind } = request.identity;
   if (!request.scope.full || kind !== 'api' || (role !== 'owner' && role !== 'administrator')) {
     throw new ApiError('forbidden', 'Only the account owner or an administrator, with a full-access API token, may do this.');
+  }
+}
+
+/**
+ * 403 when a document written under a limited scope points at a resource the token does not reach: a
+ * flow inside the token's integration must not pull in another integration's export, nor an export
+ * another integration's connection (whose credentials it would use). Owners are checked by assertMayWrite.
+ */
+export async function assertReferencesReachable(request: FastifyRequest, service: ResourceService, doc: unknown) {
+  if (request.scope.full || !doc || typeof doc !== 'object' || Array.isArray(doc)) return;
+  let refs: Reference[];
+  try {
+    refs = service.kind.references(doc as Record<string, unknown>);
+  } catch {
+    return; // A malformed document is refused by validation, field by field.
+  }
+  for (const ref of refs) {
+    if (ref.field === '_integrationId' || ref.field === '_connectorId') continue;
+    const row = await findResource(service.store.db, request.identity.accountId, ref.kind, ref.id);
+    if (row && !reaches(request.scope, row)) throw forbidden(`${ref.field} ${ref.id}`);
   }
 }

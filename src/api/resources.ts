@@ -4,7 +4,7 @@ import type { ResourceService } from '../domain/resource-service.js';
 import { listScope } from '../domain/token-scope.js';
 import { notFound } from '../errors.js';
 import type { ResourceDocRow, ResourceRow } from '../store/resources.js';
-import { actorOf, assertMayWrite, assertReaches } from './access.js';
+import { actorOf, assertMayWrite, assertReaches, assertReferencesReachable } from './access.js';
 import { filtersFrom, project, projectionFrom } from './list-query.js';
 import { documentedBody, ErrorEnvelope, IdParams, stored } from './openapi-schemas.js';
 import { ListQuery, pagingFrom, sendPage } from './pagination.js';
@@ -91,6 +91,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
 
     app.post(base, { schema: { tags, hide, summary: `Create a ${kind.label}`, body: documentedBody(kind.kind, kind.schema), response: { 201: Doc, '4xx': ErrorEnvelope } } }, async (request, reply) => {
       assertMayWrite(request, request.body, kind.kind, kind.label);
+      await assertReferencesReachable(request, service, request.body);
       const created = await service.create(actorOf(request), request.body);
       reply.status(201);
       return created;
@@ -103,6 +104,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
     app.put(`${base}/:_id`, { schema: { tags, hide, summary: `Replace a ${kind.label}`, ...paramsSchema, body: documentedBody(kind.kind, kind.schema), response: { 200: Doc, '4xx': ErrorEnvelope } } }, async (request) => {
       const row = await loadRow(request);
       assertMayWrite(request, request.body, kind.kind, kind.label, row._id);
+      await assertReferencesReachable(request, service, request.body);
       return service.replace(actorOf(request), row._id, request.body);
     });
 
@@ -112,6 +114,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { service: R
       // The patched document must stay inside the token's scope too.
       const patched = service.applyPatch(service.toApi(row), request.body);
       assertMayWrite(request, patched, kind.kind, kind.label, row._id);
+      await assertReferencesReachable(request, service, patched);
       await service.replace(actorOf(request), row._id, patched);
       reply.status(204).send();
     });
