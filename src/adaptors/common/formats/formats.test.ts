@@ -277,6 +277,15 @@ describe('XML names', () => {
     expect(generateFile([{ note: '</record><evil>&' }], { type: 'xml' }).data.toString()).toContain('<note>&lt;/record&gt;&lt;evil&gt;&amp;</note>');
     expect(() => generateFile([{ a: 1 }], { type: 'xml', xml: { resourcePath: 'Or ders/Order' } })).toThrow(/resourcePath/);
   });
+
+  it('refuses a record holding a control character XML cannot carry, or a prefixed (x:y) name with no namespace', () => {
+    const { data, rejected } = generateFile([{ w: 'ctl\u0001char' }, { 'x:y': 1 }, { w: 'tab\tand\nline ok' }], { type: 'xml' });
+    expect(rejected.map((r) => r.index)).toEqual([0, 1]);
+    expect(rejected[0]!.message).toMatch(/"w" holds a character XML 1\.0 cannot carry/);
+    expect(rejected[1]!.message).toContain('"x:y"');
+    expect(data.toString()).toContain('tab\tand');
+    expect(data.toString()).not.toContain('\u0001');
+  });
 });
 
 describe('CSV long rows', () => {

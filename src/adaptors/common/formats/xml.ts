@@ -52,8 +52,16 @@ export function isXmlName(name: string): boolean {
   return XML_NAME.test(name);
 }
 
-/** Throws naming the first key of `value` (at any depth) that cannot be an element or attribute name. */
+// Characters XML 1.0 cannot hold at all, escaped or not (C0 controls but tab, LF, CR; U+FFFE/U+FFFF; lone surrogates).
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Throws naming the first key of `value` (at any depth) that cannot be an element or attribute name, or
+ * the first value holding a character XML cannot carry. A colon would need a namespace declaration we do
+ * not write, so names with one are refused too.
+ */
 function checkNames(value: unknown, path: string, depth = 0): void {
+  if (typeof value === 'string' && NOT_XML_CHAR.test(value)) throw new Error(`field ${JSON.stringify(path)} holds a character XML 1.0 cannot carry (a control character)`);
   if (depth > 100 || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
     value.forEach((v, i) => checkNames(v, `${path}[${i}]`, depth + 1));
@@ -63,7 +71,7 @@ function checkNames(value: unknown, path: string, depth = 0): void {
     const at = path ? `${path}.${k}` : k;
     if (k !== '#text') {
       const name = k.startsWith('@') ? k.slice(1) : k;
-      if (!isXmlName(name)) throw new Error(`field ${JSON.stringify(at)} is not a valid XML ${k.startsWith('@') ? 'attribute' : 'element'} name`);
+      if (!isXmlName(name) || name.includes(':')) throw new Error(`field ${JSON.stringify(at)} is not a valid XML ${k.startsWith('@') ? 'attribute' : 'element'} name`);
     }
     checkNames(v, at, depth + 1);
   }
