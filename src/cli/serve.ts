@@ -30,7 +30,9 @@ export async function serve(config: Config) {
     out(`  ${owner.newToken}`);
   }
 
-  if (config.demo) {
+  // The demo writes into this node's data directory, so only a node that runs flows sets it up.
+  if (config.demo && !config.worker) out('Demo skipped: this node runs no worker (--no-worker).');
+  if (config.demo && config.worker) {
     const demo = await ensureDemo(services, owner.accountId, { baseUrl: url, dataDir: config.dataDir });
     if (demo.created) {
       out('');
