@@ -1,14 +1,16 @@
 // RDBMS connections through the real server: the SQLite path policy, the store-database guard, save-time
 // checks of RDBMS exports and imports, read-only invoke, and `once` exports through a flow run.
 import Database from 'better-sqlite3';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIntegrator, waitForJob, type TestIntegrator } from './support/integrator.js';
 import { postgresServer, probePostgres, requireService } from './support/services.js';
 
 const hasPostgres = await requireService('PostgreSQL', probePostgres);
+const alias = await loopbackAlias();
 
 describe('RDBMS connections on a server with the default SQLite roots (the data directory only)', () => {
   let t: TestIntegrator;
@@ -76,6 +78,77 @@ describe('RDBMS connections on a server with the default SQLite roots (the data 
     const invoke = await t.api('POST', `/v1/exports/${exp.body._id}/invoke`);
     expect(invoke.body.data).toEqual([]);
     expect(invoke.body.errors[0].message).toMatch(/rdbms\.database .*own files/);
+  });
+
+  const storeTokens = () => {
+    const db = new Database(join(t.dataDir, 'integrator.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT count(*) AS n FROM tokens').get();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('refuses ATTACH through a lookup on a :memory: connection: the store gets no token', async () => {
+    const before = storeTokens();
+    const conn = await connection(':memory:');
+    expect(conn.status).toBe(201);
+    const store = join(t.dataDir, 'integrator.db');
+    for (const query of [
+      `ATTACH DATABASE '${store}' AS s`,
+      `/* hello */ attach  '${store}' as s`,
+      `INSERT INTO s.tokens SELECT * FROM s.tokens WHERE 0; ATTACH '${store}' AS s`,
+    ]) {
+      const res = await t.api('POST', `/v1/connections/${conn.body._id}/import/map`, {
+        import: { mapping: { fields: [{ extract: 'email', generate: 'x', lookupName: 'l' }] }, lookups: [{ name: 'l', query }] },
+        data: [{ email: 'a@example.com' }],
+      });
+      expect(JSON.stringify(res.body)).toMatch(/ATTACH are not allowed|ATTACH, DETACH, VACUUM/);
+    }
+    // Through a flow run too (not test mode): the lookup decides INSERT or UPDATE.
+    const src = await connection('shop.db');
+    const exp = await t.api('POST', '/v1/exports', { name: 'Items', adaptorType: 'RDBMSExport', _connectionId: src.body._id, rdbms: { query: 'SELECT id FROM items WHERE id = 1' } });
+    const imp = await t.api('POST', '/v1/imports', {
+      name: 'Attach', adaptorType: 'RDBMSImport', _connectionId: conn.body._id,
+      lookups: [{ name: 'l', query: `ATTACH DATABASE '${store}' AS s` }],
+      rdbms: { queryType: ['per_page'], query: [`ATTACH DATABASE '${store}' AS s`] },
+    });
+    expect(imp.status).toBe(201);
+    const flow = await t.api('POST', '/v1/flows', { name: 'Attach', pageGenerators: [{ _exportId: exp.body._id }], pageProcessors: [{ type: 'import', _importId: imp.body._id }] });
+    const job = await waitForJob(t, (await t.api('POST', `/v1/flows/${flow.body._id}/run`)).body._jobId);
+    expect(job.numError ?? job.numExport).toBeGreaterThan(0);
+    const errors = await t.api('GET', `/v1/jobs/${job._id}/errors`);
+    expect(JSON.stringify(errors.body)).toMatch(/ATTACH/);
+    expect(storeTokens()).toEqual(before);
+  });
+
+  it('refuses VACUUM INTO (no file is written) and DETACH; quoted or commented keywords are fine', async () => {
+    const conn = await connection(':memory:');
+    const target = join(outside, 'copy.db');
+    const exp = await t.api('POST', '/v1/exports', { name: 'Vacuum', adaptorType: 'RDBMSExport', _connectionId: conn.body._id, rdbms: { query: `VACUUM INTO '${target}'` } });
+    expect(exp.status).toBe(201);
+    const invoke = await t.api('POST', `/v1/exports/${exp.body._id}/invoke`);
+    expect(invoke.body.errors[0].message).toMatch(/VACUUM are not allowed/);
+    expect(existsSync(target)).toBe(false);
+    const detach = await t.api('POST', '/v1/exports', { name: 'Detach', adaptorType: 'RDBMSExport', _connectionId: conn.body._id, rdbms: { query: 'DETACH main' } });
+    expect((await t.api('POST', `/v1/exports/${detach.body._id}/invoke`)).body.errors[0].message).toMatch(/DETACH are not allowed/);
+    const quoted = await t.api('POST', '/v1/exports', {
+      name: 'Quoted', adaptorType: 'RDBMSExport', _connectionId: conn.body._id,
+      rdbms: { query: `SELECT 'ATTACH DATABASE x' AS "attach", 1 AS [vacuum] -- detach\n /* VACUUM INTO 'y' */` },
+    });
+    expect((await t.api('POST', `/v1/exports/${quoted.body._id}/invoke`)).body.data).toEqual([{ attach: 'ATTACH DATABASE x', vacuum: 1 }]);
+  });
+
+  it('a lookup in test mode may only read, like an export query', async () => {
+    const conn = await connection('shop.db');
+    const res = await t.api('POST', `/v1/connections/${conn.body._id}/import/map`, {
+      import: { mapping: { fields: [{ extract: 'id', generate: 'x', lookupName: 'l' }] }, lookups: [{ name: 'l', query: 'DELETE FROM scratch WHERE id = {{value}} RETURNING note' }] },
+      data: [{ id: 2 }],
+    });
+    expect(JSON.stringify(res.body)).toMatch(/test mode.*may only read/);
+    const db = new Database(join(t.dataDir, 'shop.db'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM scratch WHERE id = 2').get()).toEqual({ n: 1 });
+    db.close();
   });
 
   it('invoke runs the export query read-only: a DELETE … RETURNING deletes nothing', async () => {
@@ -157,19 +230,94 @@ describe('SQLite roots from configuration', () => {
 });
 
 describe.skipIf(!hasPostgres)('PostgreSQL store guard', () => {
+  let t: TestIntegrator;
+  let storeName: string;
+  const block = () => ({ type: 'postgresql', port: postgresServer.port, user: postgresServer.user, ...(postgresServer.password ? { password: postgresServer.password } : {}) });
+  beforeAll(async () => {
+    t = await startTestIntegrator({ dialect: 'postgres', worker: false });
+    storeName = new URL(t.app.config.databaseUrl!).pathname.slice(1);
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
   it("refuses an rdbms connection to the server's own store database, not to another database", async () => {
-    const t = await startTestIntegrator({ dialect: 'postgres', worker: false });
-    try {
-      const storeName = new URL(t.app.config.databaseUrl!).pathname.slice(1);
-      const block = { type: 'postgresql', host: 'localhost', port: postgresServer.port, user: postgresServer.user, password: postgresServer.password };
-      const own = await t.api('POST', '/v1/connections', { name: 'Own', type: 'rdbms', rdbms: { ...block, database: storeName } });
-      expect(own.status).toBe(422);
-      expect(own.body.errors[0]).toMatchObject({ field: 'rdbms.database', message: expect.stringContaining("own store database") });
-      const other = await t.api('POST', '/v1/connections', { name: 'Other', type: 'rdbms', rdbms: { ...block, host: postgresServer.host, database: postgresServer.database } });
-      expect(other.status).toBe(201);
-      expect((await t.api('POST', `/v1/connections/${other.body._id}/ping`)).body).toEqual({ code: 200 });
-    } finally {
-      await t.stop();
+    const own = await t.api('POST', '/v1/connections', { name: 'Own', type: 'rdbms', rdbms: { ...block(), host: 'localhost', database: storeName } });
+    expect(own.status).toBe(422);
+    expect(own.body.errors[0]).toMatchObject({ field: 'rdbms.database', message: expect.stringContaining('own store database') });
+    const other = await t.api('POST', '/v1/connections', { name: 'Other', type: 'rdbms', rdbms: { ...block(), host: postgresServer.host, database: postgresServer.database } });
+    expect(other.status).toBe(201);
+    expect((await t.api('POST', `/v1/connections/${other.body._id}/ping`)).body).toEqual({ code: 200 });
+  });
+
+  it('refuses aliases of the store host at save and at an unsaved ping: 127.1, ::ffff:127.0.0.1, the host name, other case', async () => {
+    for (const [host, database] of [['127.1', storeName], ['::ffff:127.0.0.1', storeName], [hostname(), storeName], ['2130706433', storeName.toUpperCase()]] as const) {
+      const body = { name: 'Alias', type: 'rdbms', rdbms: { ...block(), host, database } };
+      const saved = await t.api('POST', '/v1/connections', body);
+      expect(saved.status, host).toBe(422);
+      expect(saved.body.errors[0].message).toContain('own store database');
+      const ping = await t.api('POST', '/v1/connections/ping', body);
+      expect(JSON.stringify(ping.body)).toContain('own store database');
     }
   });
+
+  it('refuses, at ping and at run time, a connection to the store saved before the check (host 127.1)', async () => {
+    const saved = await t.api('POST', '/v1/connections', { name: 'Legacy', type: 'rdbms', rdbms: { ...block(), host: postgresServer.host, database: postgresServer.database } });
+    expect(saved.status).toBe(201);
+    // As if saved before this check existed: the stored document now targets the store as 127.1.
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: t.app.config.databaseUrl!, ...(postgresServer.password ? { password: postgresServer.password } : {}) });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT doc FROM resources WHERE _id = $1', [saved.body._id]);
+      const doc = typeof rows[0].doc === 'string' ? JSON.parse(rows[0].doc) : rows[0].doc;
+      doc.rdbms = { ...doc.rdbms, host: '127.1', database: storeName };
+      await client.query('UPDATE resources SET doc = $1 WHERE _id = $2', [JSON.stringify(doc), saved.body._id]);
+    } finally {
+      await client.end();
+    }
+    const ping = await t.api('POST', `/v1/connections/${saved.body._id}/ping`);
+    expect(ping.body.errors[0].message).toContain('own store database');
+    const exp = await t.api('POST', '/v1/exports', { name: 'Tokens', adaptorType: 'RDBMSExport', _connectionId: saved.body._id, rdbms: { query: 'SELECT * FROM tokens' } });
+    expect(exp.status).toBe(201);
+    const invoke = await t.api('POST', `/v1/exports/${exp.body._id}/invoke`);
+    expect(invoke.body.data).toEqual([]);
+    expect(invoke.body.errors[0].message).toContain('own store database');
+  });
+
+  // A name only DNS (here /etc/hosts) knows as this machine: saved (the save-time check does not resolve),
+  // refused when the session connects.
+  it.skipIf(!alias)(`refuses at ping and at run time a host name that resolves to loopback (${alias ?? 'none found'})`, async () => {
+    const saved = await t.api('POST', '/v1/connections', { name: 'Named', type: 'rdbms', rdbms: { ...block(), host: alias, database: storeName } });
+    expect(saved.status).toBe(201);
+    expect((await t.api('POST', `/v1/connections/${saved.body._id}/ping`)).body.errors[0].message).toContain('own store database');
+    const unsaved = await t.api('POST', '/v1/connections/ping', { name: 'Named', type: 'rdbms', rdbms: { ...block(), host: alias, database: storeName } });
+    expect(unsaved.body.errors[0].message).toContain('own store database');
+    const exp = await t.api('POST', '/v1/exports', { name: 'Tokens', adaptorType: 'RDBMSExport', _connectionId: saved.body._id, rdbms: { query: 'SELECT * FROM tokens' } });
+    const invoke = await t.api('POST', `/v1/exports/${exp.body._id}/invoke`);
+    expect(invoke.body.data).toEqual([]);
+    expect(invoke.body.errors[0].message).toContain('own store database');
+  });
 });
+
+/** A name in /etc/hosts for a loopback address that is not `localhost` nor this machine's host name. */
+async function loopbackAlias(): Promise<string | undefined> {
+  let text = '';
+  try {
+    text = readFileSync('/etc/hosts', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const me = hostname().toLowerCase();
+  for (const line of text.split('\n')) {
+    const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+    if (!address || !/^127\./.test(address)) continue;
+    for (const name of names) {
+      const n = name.toLowerCase();
+      if (n === 'localhost' || n.endsWith('.localhost') || n === me || n === me.split('.')[0]) continue;
+      const found = await lookup(name, { all: true }).catch(() => []);
+      if (found.length > 0 && found.every((a) => /^127\./.test(a.address))) return name;
+    }
+  }
+  return undefined;
+}

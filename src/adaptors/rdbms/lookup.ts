@@ -26,11 +26,20 @@ export function findLookup(imp: Doc, name: string): RdbmsLookup | undefined {
   return undefined;
 }
 
+const LOOKUP_PAGE = 1_000;
+
 export async function lookupRows(runner: SqlRunner, driver: RdbmsDriver, lookup: RdbmsLookup, value: unknown, ctx: RunContext): Promise<Record<string, unknown>[]> {
   if (typeof lookup.query !== 'string' || !lookup.query.trim()) throw new Error(`lookup "${lookup.name ?? ''}" has no query`);
   const fields = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   const data = { ...ctx.templateData, ...fields, value, record: value, data: value };
   const { sql, params } = renderSql(lookup.query, data, driver.placeholder);
+  if (ctx.testMode === true && runner === driver) {
+    // Test mode (preview, invoke): like an export query, a lookup may only read. (Inside an import's
+    // transaction, `runner` is that transaction, which test mode rolls back.)
+    const rows: Record<string, unknown>[] = [];
+    for await (const page of driver.stream(sql, params, LOOKUP_PAGE, ctx.signal, { readOnly: true })) rows.push(...page.map(rowToRecord));
+    return rows;
+  }
   const { rows } = await runner.query(sql, params);
   return rows.map(rowToRecord);
 }

@@ -3,6 +3,7 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { Readable } from 'node:stream';
 import { ConnectError, READ_ONLY_MESSAGE, errorMessage, jsonParam, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
 import type { DriverOptions } from './connection.js';
+import { targetGuard } from './policy.js';
 
 /** MySQL and MariaDB through mysql2; statements with values are server-side prepared (`execute`). */
 export function createMysqlDriver(o: DriverOptions, product: 'MySQL' | 'MariaDB' = 'MySQL'): RdbmsDriver {
@@ -26,8 +27,12 @@ export function createMysqlDriver(o: DriverOptions, product: 'MySQL' | 'MariaDB'
     maxPreparedStatements: 64,
   });
 
+  // The store guard (should the store ever be MySQL), hosts resolved: before every checkout.
+  const guard = targetGuard('mysql', o.host, o.port, o.database, o.user);
+
   async function checkout(): Promise<PoolConnection> {
     try {
+      await guard();
       return await pool.getConnection();
     } catch (err) {
       throw new ConnectError(`connecting to ${description}: ${errorMessage(err)}`, { cause: err });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { ConnectError, READ_ONLY_MESSAGE, errorMessage, jsonParam, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
 import type { DriverOptions } from './connection.js';
-import { checkPostgresTarget } from './policy.js';
+import { targetGuard } from './policy.js';
 
 // Per-driver type parsers, so the process-wide pg defaults stay untouched.
 const INT8 = 20;
@@ -35,9 +35,12 @@ export function createPostgresDriver(o: DriverOptions): RdbmsDriver {
   // An idle client losing its server must not crash the process; the next checkout reconnects.
   pool.on('error', () => undefined);
 
+  // The store guard, hosts resolved: before every checkout (so at ping and at run time).
+  const guard = targetGuard('postgresql', o.host, o.port, o.database, o.user);
+
   async function checkout(): Promise<pg.PoolClient> {
     try {
-      checkPostgresTarget(o.host, o.port, o.database, o.user);
+      await guard();
       return await pool.connect();
     } catch (err) {
       throw new ConnectError(`connecting to ${description}: ${errorMessage(err)}`, { cause: err });

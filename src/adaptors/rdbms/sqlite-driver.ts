@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { sqliteTarget } from './policy.js';
+import { checkSqliteStatement } from './sqlite-guard.js';
 import { ConnectError, READ_ONLY_MESSAGE, errorMessage, serialiser, valuesList, type QueryResult, type RdbmsDriver, type Row, type SqlRunner } from './driver.js';
 import type { DriverOptions } from './connection.js';
 
@@ -23,8 +24,17 @@ export function createSqliteDriver(o: DriverOptions): RdbmsDriver {
     }
   }
 
+  /**
+   * The one place statements are prepared: every query the adaptor runs (exports, imports, lookups,
+   * once.query, ping) passes the statement guard first (no ATTACH, DETACH, VACUUM, load_extension).
+   */
+  function prepare(sql: string): Database.Statement {
+    checkSqliteStatement(sql);
+    return open().prepare(sql);
+  }
+
   function run(sql: string, params: readonly unknown[] = []): QueryResult {
-    const stmt = open().prepare(sql);
+    const stmt = prepare(sql);
     const values = params.map(toSqlite);
     if (stmt.reader) {
       const rows = stmt.all(...values) as Row[];
@@ -46,7 +56,7 @@ export function createSqliteDriver(o: DriverOptions): RdbmsDriver {
     },
 
     async *stream(sql, params, pageSize, signal, options) {
-      const stmt = open().prepare(sql);
+      const stmt = prepare(sql);
       if (options?.readOnly && !stmt.readonly) throw new Error(`${READ_ONLY_MESSAGE}; this statement writes to the database`);
       // iterate() steps the statement row by row: memory stays at one page whatever the table size.
       const iterator = stmt.iterate(...params.map(toSqlite)) as IterableIterator<Row>;
