@@ -91,6 +91,23 @@ describe.each(dialects)('flow shapes, chaining, delta and test mode on %s', (dia
     expect((await t.api('GET', `/v1/jobs?_flowJobId=${job2._id}&type=import&_importId=${after}`)).body[0]).toMatchObject({ numSuccess: 30 });
   });
 
+  it('runs a cycle of _runNextFlowIds (A → B → A, and A → A) once round, never for ever', async () => {
+    const { exp, imp } = await resources();
+    const a = await create('/v1/flows', { name: 'Cycle A', pageGenerators: [{ _exportId: exp }], pageProcessors: [{ type: 'import', _importId: await imp('/cycle-a') }] });
+    const b = await create('/v1/flows', { name: 'Cycle B', pageGenerators: [{ _exportId: exp }], pageProcessors: [{ type: 'import', _importId: await imp('/cycle-b') }], _runNextFlowIds: [a] });
+    const docA = (await t.api('GET', `/v1/flows/${a}`)).body;
+    expect((await t.api('PUT', `/v1/flows/${a}`, { ...docA, _runNextFlowIds: [b, a] })).status).toBe(200);
+    const first = await waitForJob(t, (await t.api('POST', `/v1/flows/${a}/run`)).body._jobId);
+    expect(first.status).toBe('completed');
+    const ofB = (await t.api('GET', `/v1/jobs?_flowId=${b}`)).body;
+    expect(ofB).toHaveLength(1);
+    expect((await waitForJob(t, ofB[0]._id)).status).toBe('completed');
+    // B's completion would start A again, which already ran in this chain: nothing more is queued.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await t.api('GET', `/v1/jobs?_flowId=${a}`)).body).toHaveLength(1);
+    expect((await t.api('GET', `/v1/jobs?_flowId=${b}`)).body).toHaveLength(1);
+  });
+
   it('offers the delta window to exports and advances it only after a committed run', async () => {
     const { exp, imp } = await resources('/items?page=1&since={{lastExportDateTime}}&until={{currentExportDateTime}}');
     const flowId = await create('/v1/flows', { name: 'Delta', pageGenerators: [{ _exportId: exp }], pageProcessors: [{ type: 'import', _importId: await imp('/delta') }] });

@@ -300,9 +300,15 @@ class FlowRun {
       }
     }
     const next: ReturnType<typeof prepareFlowRun>[] = [];
+    // The flows that led to this run, and this one: a flow met again would chain for ever (A → B → A).
+    const chain = [...chainOf(this.#job.extra), this.#flow._id];
     for (const id of (this.#flow._runNextFlowIds as string[] | undefined) ?? []) {
+      if (chain.includes(id)) {
+        this.#log.warn({ nextFlowId: id, chain }, 'next flow not started: it already ran in this chain of flows');
+        continue;
+      }
       try {
-        next.push(prepareFlowRun(accountId, await this.#services.flows.getInternal(accountId, id), { trigger: 'chain' }));
+        next.push(prepareFlowRun(accountId, await this.#services.flows.getInternal(accountId, id), { trigger: 'chain', chain }));
       } catch (err) {
         this.#log.warn({ nextFlowId: id, err: errorMessage(err) }, 'next flow not started');
       }
@@ -312,5 +318,15 @@ class FlowRun {
       for (const p of next) await insertFlowRun(trx, this.#services, p);
     });
     if (next.length > 0) workSignals.emit(WORK_ENQUEUED);
+  }
+}
+
+/** The `chain` kept on a chained flow job's extra (the flows that led to it), or none. */
+function chainOf(extra: string | null): string[] {
+  try {
+    const chain = (JSON.parse(extra ?? '{}') as { chain?: unknown }).chain;
+    return Array.isArray(chain) ? chain.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
   }
 }

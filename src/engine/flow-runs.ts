@@ -29,6 +29,8 @@ export interface FlowRunOptions {
   endDate?: string;
   /** What asked for the run: api, schedule, chain, demo… (shown on the job). */
   trigger?: string;
+  /** For a chained run: the flows whose completion led here, first to last (kept on the job as `chain`). */
+  chain?: string[];
 }
 
 /** Refuses flows that cannot run; returns the job row and payload to create. */
@@ -46,7 +48,7 @@ export function prepareFlowRun(accountId: string, flow: Doc, options: FlowRunOpt
     flow_id: flow._id,
     integration_id: typeof flow._integrationId === 'string' ? flow._integrationId : null,
     export_id: plan.generators[0]!.exportId,
-    extra: JSON.stringify(options.trigger ? { trigger: options.trigger } : {}),
+    extra: JSON.stringify({ ...(options.trigger ? { trigger: options.trigger } : {}), ...(options.chain ? { chain: options.chain } : {}) }),
   });
   const payload: FlowRunPayload = {
     flowId: flow._id,
