@@ -165,5 +165,9 @@ describe.each(dialects)('a flow with a lookup, two imports and a failing destina
     // Resolved errors cannot be retried.
     const late = await t.api('POST', `/v1/flows/${flowId}/${toShop}/retry`, { retryDataKeys: [keys[5]] });
     expect(late.status).toBe(422);
+    // A misspelt option is refused rather than read as "retry every open error".
+    const typo = await t.api('POST', `/v1/flows/${flowId}/${toShop}/retry`, { retryDataKey: [keys[5]] });
+    expect(typo.status).toBe(422);
+    expect(typo.body.errors[0].field).toBe('retryDataKey');
   });
 });

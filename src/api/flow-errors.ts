@@ -130,6 +130,12 @@ export async function flowErrorRoutes(app: FastifyInstance, options: { services:
   app.post('/v1/flows/:_id/:_stepId/retry', { schema: { tags, params: StepParams } }, async (request, reply) => {
     const { _id, _stepId } = request.params as { _id: string; _stepId: string };
     const body = (request.body ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError('invalid_field', 'The body must be a JSON object ({retryDataKeys} or {errorIds}; {} retries every open error).', '(body)');
+    // A misspelt key must not turn into "retry everything".
+    const unknownKeys = Object.keys(body).filter((k) => k !== 'retryDataKeys' && k !== 'errorIds');
+    if (unknownKeys.length > 0) {
+      throw new ApiError(unknownKeys.map((k) => ({ code: 'invalid_field', field: k, message: `${k} is not a retry option: send retryDataKeys or errorIds ({} retries every open error).` })), 422);
+    }
     const retryDataKeys = stringList(body.retryDataKeys, 'retryDataKeys');
     const errorIds = stringList(body.errorIds, 'errorIds');
     const job = await requestRetry(services, request.identity.accountId, _id, _stepId, { ...(retryDataKeys ? { retryDataKeys } : {}), ...(errorIds ? { errorIds } : {}) });
