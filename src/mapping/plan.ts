@@ -48,6 +48,9 @@ export interface MappingPlan {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses and checks a mapping once; compileMapping builds from the plan, validateMapping reports its issues. */
+/** The most array elements the generate paths of one mapping may create in all (see MAX_GENERATE_INDEX for one). */
+export const MAX_GENERATED_CELLS = 100_000;
+
 export function planMapping(mapping: unknown, importLookups?: unknown): MappingPlan {
   const issues: MappingIssue[] = [];
   const issue = (field: string, message: string): void => {
@@ -76,6 +79,13 @@ export function planMapping(mapping: unknown, importLookups?: unknown): MappingP
     const conflict = insertLeaf<Leaf>(plan.tree, field.generate, { field }, `${field.at}`);
     if (conflict) issue(`${field.at}.${generateKey(rule as Record<string, unknown>)}`, conflict);
   });
+
+  // Each generated index makes an array that long: bounded per rule above, and in all here, so a mapping
+  // of many `x.<n>.9999` rules cannot turn one record into megabytes.
+  const cells = plan.fields.reduce((n, f) => n + f.generate.reduce<number>((c, k) => c + (typeof k === 'number' ? k + 1 : 0), 0), 0);
+  if (cells > MAX_GENERATED_CELLS) {
+    issue('mapping.fields', `the generate paths make arrays of ${cells} elements in all, more than the ${MAX_GENERATED_CELLS} a mapping may generate`);
+  }
 
   rulesAt(m.lists, 'mapping.lists').forEach((list, i) => {
     const at = `mapping.lists[${i}]`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileMapping, MappingValidationError, validateMapping, type Mapping } from './index.js';
 import { MAX_GENERATE_INDEX, MAX_PATH_SEGMENTS } from './path.js';
+import { MAX_GENERATED_CELLS } from './plan.js';
 
 const fieldsOf = (issues: { field: string }[]) => issues.map((i) => i.field);
 
@@ -58,6 +59,14 @@ describe('validateMapping', () => {
     for (let i = MAX_PATH_SEGMENTS - 2; i >= 0; i--) input = { [`k${i}`]: input };
     const out = compileMapping({ fields: [{ extract: keys.join('.'), generate: keys.join('.') }] }).mapRecord(input);
     expect(out).toStrictEqual({ record: input });
+  });
+
+  it(`refuses a mapping whose generate paths make more than ${MAX_GENERATED_CELLS} array elements in all`, () => {
+    const many = (n: number) => ({ fields: Array.from({ length: n }, (_, i) => ({ extract: 'id', generate: `x.${i}.${MAX_GENERATE_INDEX}` })) });
+    expect(validateMapping(many(5))).toEqual([]);
+    const issues = validateMapping(many(200));
+    expect(fieldsOf(issues)).toEqual(['mapping.fields']);
+    expect(issues[0]!.message).toMatch(/more than the 100000 a mapping may generate/);
   });
 
   it(`refuses generate array indexes above MAX_GENERATE_INDEX (${MAX_GENERATE_INDEX}); extract may read any index`, () => {
