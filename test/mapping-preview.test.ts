@@ -191,6 +191,9 @@ describe.each(dialects)('mapping preview on %s', (dialect) => {
     expect(invalid.body.errors[0].field).toBe('mapping.fields[0].generate');
     expect((await t.api('POST', `/v1/connections/${connectionId}/import/map`, { data: [] })).body.errors[0].field).toBe('import');
     expect((await t.api('POST', `/v1/imports/${'0'.repeat(24)}/map`, [])).status).toBe(404);
+    const mapper2 = await createImport(undefined, { mappings: [{ generate: 'x', extract: '$.a' }] });
+    expect(mapper2.status).toBe(422);
+    expect(mapper2.body.errors[0].field).toBe('mappings');
   });
 
   describe('an invalid mapping is refused when an import is saved', () => {

@@ -195,7 +195,12 @@ export const importsKind: ResourceKind = {
  * imports) must compile: each problem names the rule at fault (`mapping.fields[2].generate`).
  */
 function checkImportMapping(doc: DocBody): ErrorItem[] {
-  return validateMapping(doc.mapping as never, importLookupsOf(doc));
+  const errors = validateMapping(doc.mapping as never, importLookupsOf(doc));
+  // Mapper 2.0 rules would be stored and then silently not applied: say so instead.
+  if (Array.isArray(doc.mappings) && doc.mappings.length > 0) {
+    errors.push({ code: 'invalid_field', field: 'mappings', message: 'Mapper 2.0 rules (mappings) are not supported yet: write the rules in mapping.fields and mapping.lists.' });
+  }
+  return errors;
 }
 
 export const flowsKind: ResourceKind = {
