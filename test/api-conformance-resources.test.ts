@@ -95,6 +95,9 @@ describe.each(dialects)('resource CRUD conformance on %s', (dialect) => {
     expect(badRef.status).toBe(422);
     expect(badRef.body.errors[0].field).toBe('pageGenerators[0]._exportId');
     const nowhere = '0'.repeat(24);
+    const twice = await t.api('POST', '/v1/flows', { name: 'x', pageGenerators: [{ _exportId: ids.export }], pageProcessors: [{ type: 'import', _importId: ids.import }, { type: 'import', _importId: ids.import }] });
+    expect(twice.status).toBe(422);
+    expect(twice.body.errors[0].field).toBe('pageProcessors[1]._importId');
     const nextFlows = await t.api('POST', '/v1/flows', { name: 'x', _runNextFlowIds: [ids.flow, nowhere] });
     expect(nextFlows.status).toBe(422);
     expect(nextFlows.body.errors.map((e: any) => e.field)).toEqual(['_runNextFlowIds[1]']);

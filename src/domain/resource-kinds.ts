@@ -243,9 +243,14 @@ export const flowsKind: ResourceKind = {
   check(doc) {
     const errors: ErrorItem[] = [];
     const procs = (doc.pageProcessors as DocBody[] | undefined) ?? [];
+    // Errors, retries and step routes (`/flows/:id/:stepId/…`) name a step by its export or import id,
+    // so one flow may use each only once.
+    const seen = new Set(((doc.pageGenerators as DocBody[] | undefined) ?? []).map((g) => String(g._exportId)));
     procs.forEach((p, i) => {
       const key = p.type === 'import' ? '_importId' : '_exportId';
       if (!p[key]) errors.push({ code: 'missing_required_field', field: `pageProcessors[${i}].${key}`, message: `pageProcessors[${i}].${key} is required for a processor of type ${String(p.type)}.` });
+      else if (seen.has(String(p[key]))) errors.push({ code: 'invalid_field', field: `pageProcessors[${i}].${key}`, message: `${String(p[key])} is already a step of this flow; a flow uses each export and import once.` });
+      else seen.add(String(p[key]));
     });
     if (doc.routers !== undefined && doc.pageProcessors !== undefined) {
       errors.push({ code: 'invalid_field', field: 'pageProcessors', message: '"pageProcessors" is not allowed when "routers" is present' });
