@@ -280,6 +280,14 @@ describe.each(dialects)('connection and export actions on %s', (dialect) => {
       expect(bad.body.errors[0].field).toBe('limit');
     });
 
+    it('HTTP: a delta export reads from its delta.startDate (there is no checkpoint outside a flow)', async () => {
+      const conn = await httpConnection({ baseURI: remote.url });
+      const exp = await create('exports', { name: 'Delta items', adaptorType: 'HTTPExport', _connectionId: conn, type: 'delta', delta: { startDate: '2024-01-01T00:00:00Z' }, http: { relativeURI: '/items?since={{lastExportDateTime}}', response: { resourcePath: 'items' } } });
+      const before = remote.requests.length;
+      expect((await t.api('POST', `/v1/exports/${exp}/invoke`, { limit: 1 })).status).toBe(200);
+      expect(remote.requests[before]!.url).toBe('/items?since=2024-01-01T00:00:00.000Z');
+    });
+
     it('RDBMS: reads a real SQLite file', async () => {
       const file = join(dir, 'orders.db');
       const db = new Database(file);

@@ -56,7 +56,11 @@ export async function exportInvokeRoutes(app: FastifyInstance, options: { servic
     const pageSize = typeof exportDoc.pageSize === 'number' ? exportDoc.pageSize : DEFAULT_PAGE_SIZE;
     const limit = limitOf(request.body, request.query, pageSize);
     const connection = await connectionForAdaptor(services, accountId, String(exportDoc._connectionId));
-    const ctx = apiRunContext(request, reply, { timeoutMs });
+    const base = apiRunContext(request, reply, { timeoutMs });
+    // Outside a flow there is no checkpoint: a delta export reads from its delta.startDate, like a first run.
+    const startDate = (exportDoc.delta as { startDate?: unknown } | undefined)?.startDate;
+    const last = typeof startDate === 'string' && !Number.isNaN(Date.parse(startDate)) ? new Date(startDate).toISOString() : undefined;
+    const ctx = last ? { ...base, lastExportDateTime: last, templateData: { ...base.templateData, lastExportDateTime: last } } : base;
     const answer: InvokeAnswer = { data: [], errors: [] };
     const addProblems = (problems: ExportProblem[] | undefined) => {
       for (const p of problems ?? []) answer.errors.push({ code: p.code, message: p.message, source: 'application' });
