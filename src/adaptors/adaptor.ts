@@ -48,6 +48,11 @@ export interface RunContext {
   currentExportDateTime: string;
   /** Preview/test mode: nothing may be written to the application. */
   testMode?: boolean;
+  /**
+   * The id of the job this run belongs to (the flow job, or the retry job), the same when an interrupted run
+   * resumes; absent outside a job (previews). Keys state an adaptor keeps for the run (file imports' spools).
+   */
+  runId?: string;
 }
 
 export interface ExportRequest {
@@ -64,6 +69,11 @@ export interface ImportRequest {
   records: DataRecord[];
   /** 0-based index of this page in the run, when the engine knows it (first-page-only writes). */
   pageIndex?: number;
+}
+
+/** What `AdaptorSession.commitImport` is called with: the import whose run completed. */
+export interface ImportCommitRequest {
+  import: Doc;
 }
 
 export interface LookupRequest {
@@ -100,6 +110,14 @@ export interface AdaptorSession {
   commitExport?(req: ExportRequest, ctx: RunContext): Promise<void>;
   /** Writes one page; returns exactly one outcome per record. Throws only when the whole page failed. */
   importRecords?(req: ImportRequest, ctx: RunContext): Promise<RecordOutcome[]>;
+  /**
+   * Optional. The engine calls it once per import step after the run completed (every page through every step
+   * and its outcomes stored), before `close()`, with the same `ctx.runId` the pages had. File imports that
+   * aggregate a run into one file (`file.skipAggregation: false`) upload that file here. A run that fails, is
+   * canceled or is a preview (test mode) never calls it. Throws when the delivery failed: the engine records a
+   * `commit_failed` error on the import's job (the records' outcomes are already stored).
+   */
+  commitImport?(req: ImportCommitRequest, ctx: RunContext): Promise<void>;
   /**
    * Dynamic lookups for the mapper: one answer per value, its matches or `{error}` when searching that
    * value failed (the other values keep their answers). Rejects only when the whole call failed.

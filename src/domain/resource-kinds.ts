@@ -181,10 +181,6 @@ export const importsKind: ResourceKind = {
     const adaptor = adaptorForImport(type);
     const blockErrors = adaptor ? checkBlock(adaptor.schemas.import, doc, adaptor.blockName, adaptorCheck(adaptor, 'import', doc)) : [];
     const fileErrors = adaptor ? checkBlock(adaptor.schemas.file, doc, 'file') : [];
-    if (adaptor?.schemas.file && (doc.file as DocBody | undefined)?.skipAggregation === false) {
-      // Said at save time rather than by failing every record of a run.
-      fileErrors.push({ code: 'invalid_field', field: 'file.skipAggregation', message: 'One file per run (skipAggregation false) is not supported yet: leave it out or set true to write one file per page.' });
-    }
     return [...errors, ...blockErrors, ...fileErrors, ...checkImportMapping(doc)];
   },
   promote: (doc) => ({ ...promoteCommon(doc), connection_id: str(doc._connectionId), adaptor_type: str(doc.adaptorType) }),

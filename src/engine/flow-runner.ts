@@ -17,7 +17,7 @@ import { noHooks, type PageHooks } from './hook-points.js';
 import { endJob, FINAL_STATUSES, JobCanceled, RunInterrupted, stopReason, throwIfStopped } from './job-control.js';
 import { runPageThroughSteps, type OpenProcessor, type StepReport } from './page-pipeline.js';
 import { errorMessage, jobErrorRows, type RecordFailure, type StepContext } from './record-errors.js';
-import { closeProcessors, openProcessor } from './step-openers.js';
+import { closeProcessors, commitImports, openProcessor } from './step-openers.js';
 
 /** finished: the job ended (any status); wait: another job of the flow runs; interrupted: shutdown, resume later. */
 export type RunOutcome = 'finished' | 'wait' | 'interrupted';
@@ -182,6 +182,7 @@ class FlowRun {
       templateData: { settings: this.#flow.settings ?? {}, currentExportDateTime: current, ...(last ? { lastExportDateTime: last } : {}) },
       currentExportDateTime: current,
       ...(last ? { lastExportDateTime: last } : {}),
+      runId: this.#job._id,
     };
   }
 
@@ -285,6 +286,16 @@ class FlowRun {
    */
   async #commit() {
     const accountId = this.#job.account_id;
+    // Imports deliver first (one file per run), so an export retires its source only after.
+    await commitImports(this.#processors, this.#ctxFor(this.#generators[0]?.exportId ?? ''), async (p, message) => {
+      const child = this.#children.get(p.plan.oIndex)!;
+      const stepCtx: StepContext = { accountId, flowId: this.#flow._id, stepId: p.plan.stepId, jobId: child._id, flowJobId: this.#job._id, oIndex: p.plan.oIndex, skipRetries: true };
+      await this.#db.transaction().execute(async (trx) => {
+        await addToCounters(trx, child._id, { num_error: 1, num_open_error: 1 });
+        await addToCounters(trx, this.#job._id, { num_error: 1, num_open_error: 1 });
+        await insertJobErrors(trx, jobErrorRows(stepCtx, [{ errors: [{ code: 'commit_failed', message, source: 'connection' }] }]));
+      });
+    });
     for (const s of this.#sessions) {
       if (!s.session.commitExport) continue;
       try {

@@ -83,6 +83,12 @@ export class ImportStep implements ProcessorStep {
     return output;
   }
 
+  /** The run completed: the adaptor delivers what it kept for the end of the run (one file per run). */
+  async commit(ctx: RunContext) {
+    if (ctx.testMode === true || !this.#session.commitImport) return;
+    await this.#session.commitImport({ import: this.importDoc }, ctx);
+  }
+
   async close() {
     await this.#session.close();
   }

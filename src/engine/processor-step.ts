@@ -24,5 +24,7 @@ export interface StepOutput {
  */
 export interface ProcessorStep {
   processPage(records: DataRecord[], ctx: RunContext, pageIndex: number): Promise<StepOutput>;
+  /** Called once after the run completed, before `close` (never in test mode); throws when the delivery failed. */
+  commit?(ctx: RunContext): Promise<void>;
   close(): Promise<void>;
 }

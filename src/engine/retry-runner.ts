@@ -14,7 +14,7 @@ import { endJob, FINAL_STATUSES, JobCanceled, RunInterrupted, stopReason, throwI
 import { runPageThroughSteps, type OpenProcessor, type StepReport } from './page-pipeline.js';
 import { errorMessage, jobErrorRows } from './record-errors.js';
 import { retryStartStep, type RetryRunPayload } from './retries.js';
-import { closeProcessors, openProcessor } from './step-openers.js';
+import { closeProcessors, commitImports, openProcessor } from './step-openers.js';
 
 const RETRY_PAGE_SIZE = 20;
 
@@ -60,7 +60,7 @@ export async function runRetryJob(services: Services, jobId: string, payload: Re
       if (p.index >= startStep) processors[p.index] = await openProcessor(services, accountId, p, hooks);
     }
     const current = new Date(job.started_at ?? now).toISOString();
-    const ctx: RunContext = { signal, log, templateData: { settings: flow.settings ?? {}, currentExportDateTime: current }, currentExportDateTime: current };
+    const ctx: RunContext = { signal, log, templateData: { settings: flow.settings ?? {}, currentExportDateTime: current }, currentExportDateTime: current, runId: jobId };
     const stepCtxOf = (report: StepReport) => {
       const { plan: step } = report.processor;
       return { accountId, flowId: payload.flowId, stepId: step.stepId, jobId, flowJobId: jobId, oIndex: step.oIndex, skipRetries: plan.skipRetries || processors[step.index]?.doc.skipRetries === true };
@@ -92,6 +92,14 @@ export async function runRetryJob(services: Services, jobId: string, payload: Re
       }
       await runChunk(records, chunkErrors, Math.floor(i / RETRY_PAGE_SIZE));
     }
+    await throwIfStopped(db, jobId, signal);
+    await commitImports(processors.filter(Boolean), ctx, async (p, message) => {
+      const stepCtx = { accountId, flowId: payload.flowId, stepId: p.plan.stepId, jobId, flowJobId: jobId, oIndex: p.plan.oIndex, skipRetries: true };
+      await db.transaction().execute(async (trx) => {
+        await addToCounters(trx, jobId, { num_error: 1, num_open_error: 1 });
+        await insertJobErrors(trx, jobErrorRows(stepCtx, [{ errors: [{ code: 'commit_failed', message, source: 'connection' }] }]));
+      });
+    });
     await endJob(db, jobId, 'completed');
     return 'finished';
 

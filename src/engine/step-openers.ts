@@ -1,5 +1,5 @@
 import { adaptorForExport, adaptorForImport } from '../adaptors/registry.js';
-import type { Doc } from '../adaptors/adaptor.js';
+import type { Doc, RunContext } from '../adaptors/adaptor.js';
 import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
 import type { ProcessorPlan } from './flow-plan.js';
@@ -27,6 +27,22 @@ export async function openProcessor(services: Services, accountId: string, plan:
     return { plan, step, doc };
   } catch (err) {
     throw new Error(`opening ${what}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * The run completed: each import step delivers what its adaptor kept for the end of the run (a file import's
+ * one file per run), in step order. A failure is handed to `failed` with its message and does not stop the others.
+ */
+export async function commitImports(processors: OpenProcessor[], ctx: RunContext, failed: (processor: OpenProcessor, message: string) => Promise<void>) {
+  if (ctx.testMode === true) return;
+  for (const p of processors) {
+    if (p.plan.type !== 'import' || !p.step.commit) continue;
+    try {
+      await p.step.commit(ctx);
+    } catch (err) {
+      await failed(p, `import ${p.plan.stepId}: delivering the run's records: ${errorMessage(err)}`);
+    }
   }
 }
 

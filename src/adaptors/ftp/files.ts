@@ -63,7 +63,8 @@ export function ftpTarget(fs: RemoteFs, block: FtpImportBlock, userDirectoryIsRo
   if (!block?.directoryPath) throw new Error('ftp.directoryPath is missing');
   const dir = remotePath(block.directoryPath, userDirectoryIsRoot);
   return {
-    async write(name, data) {
+    async write(name, input) {
+      const data = Buffer.isBuffer(input) ? input : input.path;
       const finalName = block.fileExtension && !posix.extname(name) ? `${name}.${block.fileExtension.replace(/^\./, '')}` : name;
       const path = posix.join(dir, finalName);
       const temp = block.inProgressFileName

@@ -47,7 +47,7 @@ export function createFtpClient(block: FtpConnectionBlock, secure: boolean): Rem
     list: (dir) =>
       op(`listing ${dir}`, async (c) => (await c.list(dir)).map((e) => ({ name: e.name, isFile: e.type === FileType.File || (e.type === FileType.SymbolicLink && e.size > 0) }))),
     download: (path, local) => op(`downloading ${path}`, (c) => c.downloadTo(local, path).then(() => undefined)),
-    upload: (data, path) => op(`uploading ${path}`, (c) => c.uploadFrom(Readable.from([data]), path).then(() => undefined)),
+    upload: (data, path) => op(`uploading ${path}`, (c) => c.uploadFrom(typeof data === 'string' ? data : Readable.from([data]), path).then(() => undefined)),
     rename: (from, to) =>
       op(`renaming ${from} to ${to}`, async (c) => {
         try {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AdaptorSession, Doc, ExportPage, RunContext } from '../adaptor.js';
 import { connectionsKind } from '../../domain/resource-kinds.js';
+import { spoolPath } from '../common/files/file-import.js';
 import { ftpAdaptor } from './index.js';
 import { generateClientKey, hasOpenssl, startFtpServer, startSftpServer } from './test-servers.js';
 
@@ -198,15 +199,56 @@ for (const protocol of protocols) {
       expect(readFileSync(join(root, 'in', 'orders-eu-2.csv'), 'utf8')).toBe('id,name\r\n3,Cy\r\n');
     });
 
-    it('writes one file per page with skipAggregation true; refuses the records, naming the field, with false (one file per run is not supported)', async () => {
-      const imp = (skipAggregation: boolean): Doc => ({ _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'agg.csv' }, file: { type: 'csv', skipAggregation } });
+    it('writes one file per page with skipAggregation true or absent; one file per run with false, uploaded at commitImport', async () => {
+      const imp = (skipAggregation?: boolean): Doc => ({ _id: 'i', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'agg.csv' }, file: { type: 'csv', ...(skipAggregation === undefined ? {} : { skipAggregation }) } });
       const kept = await session.importRecords!({ import: imp(true), records: [{ id: 1 }] }, ctx());
       expect(kept).toEqual([{ statusCode: 200, _json: { fileName: '/in/agg.csv' } }]);
-      const refused = await session.importRecords!({ import: imp(false), records: [{ id: 2 }, { id: 3 }] }, ctx());
-      expect(refused).toHaveLength(2);
-      for (const o of refused) expect(o).toMatchObject({ statusCode: 422, errors: [{ code: 'unsupported_option', message: expect.stringContaining('file.skipAggregation') }] });
+      const runId = `run-${protocol.type}-${Date.now()}`;
+      const run = ctx({ runId });
+      const page1 = await session.importRecords!({ import: imp(false), records: [{ id: 2, name: 'Ann' }, { id: 3, name: 'Bob' }], pageIndex: 0 }, run);
+      expect(page1).toEqual([{ statusCode: 200 }, { statusCode: 200 }]);
+      // Nothing is uploaded until the run completed.
       expect(readdirSync(join(root, 'in'))).toEqual(['agg.csv']);
-      expect(readFileSync(join(root, 'in', 'agg.csv'), 'utf8')).toBe('id\r\n1\r\n');
+      // A resumed run (another session, after a crash that tore a line) appends to the same spool.
+      appendFileSync(spoolPath(runId, 'i'), '\n{"id":');
+      const resumed = await ftpAdaptor.open(connection);
+      try {
+        // A later page may bring a column the first did not have: the header names it, earlier rows leave it empty.
+        await resumed.importRecords!({ import: imp(false), records: [{ id: 4, name: 'Cy', city: 'Oslo' }], pageIndex: 1 }, run);
+        await resumed.commitImport!({ import: imp(false) }, run);
+      } finally {
+        await resumed.close();
+      }
+      expect(readdirSync(join(root, 'in')).sort()).toEqual(['agg.csv']);
+      expect(readFileSync(join(root, 'in', 'agg.csv'), 'utf8')).toBe('id,name,city\r\n2,Ann,\r\n3,Bob,\r\n4,Cy,Oslo\r\n');
+      expect(existsSync(spoolPath(runId, 'i'))).toBe(false);
+      // Committing again (a resumed commit) finds no spool and writes nothing.
+      rmSync(join(root, 'in', 'agg.csv'));
+      await session.commitImport!({ import: imp(false) }, run);
+      expect(readdirSync(join(root, 'in'))).toEqual([]);
+    });
+
+    it('one file per run: gzip and JSON arrays are generated whole; test mode and a record the format refuses write nothing of it', async () => {
+      const runId = `json-${protocol.type}-${Date.now()}`;
+      const imp: Doc = { _id: 'j', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'all.json.gz' }, file: { type: 'json', compressionFormat: 'gzip', skipAggregation: false } };
+      const preview = await session.importRecords!({ import: imp, records: [{ id: 0 }] }, ctx({ runId, testMode: true }));
+      expect(preview).toEqual([{ statusCode: 200 }]);
+      expect(existsSync(spoolPath(runId, 'j'))).toBe(false);
+      await session.importRecords!({ import: imp, records: [{ id: 1 }] }, ctx({ runId }));
+      await session.importRecords!({ import: imp, records: [{ id: 2 }, { id: 3 }] }, ctx({ runId }));
+      await session.commitImport!({ import: imp }, ctx({ runId, testMode: true }));
+      expect(readdirSync(join(root, 'in'))).toEqual([]);
+      await session.commitImport!({ import: imp }, ctx({ runId }));
+      expect(JSON.parse(gunzipSync(readFileSync(join(root, 'in', 'all.json.gz'))).toString('utf8'))).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      const fw: Doc = { _id: 'k', adaptorType: 'FTPImport', ftp: { directoryPath: '/in', fileName: 'fw.txt' }, file: { type: 'fixedwidth', skipAggregation: false, fixedWidth: { columns: [{ name: 'id', length: 2 }] } } };
+      const out = await session.importRecords!({ import: fw, records: [{ id: 12 }, { id: 12345 }] }, ctx({ runId }));
+      expect(out[0]).toEqual({ statusCode: 200 });
+      expect(out[1]).toMatchObject({ statusCode: 422 });
+      await session.commitImport!({ import: fw }, ctx({ runId }));
+      expect(readFileSync(join(root, 'in', 'fw.txt'), 'utf8')).toBe('12\r\n');
+      // Outside a run (no runId) there is no run end to write at: the records are refused, naming the field.
+      const refused = await session.importRecords!({ import: imp, records: [{ id: 9 }] }, ctx());
+      expect(refused).toEqual([{ statusCode: 422, errors: [{ code: 'unsupported_option', message: expect.stringContaining('file.skipAggregation'), source: 'application' }] }]);
     });
 
     it('writes through a temporary name, with {{timestamp}} names by default', async () => {

@@ -1,7 +1,7 @@
 import { fileSchema } from '../common/files/file-schema.js';
 import type { Adaptor, AdaptorSession, BlockProblem, Doc } from '../adaptor.js';
 import { FileExporter } from '../common/files/file-export.js';
-import { writePage } from '../common/files/file-import.js';
+import { commitRunFile, writePage } from '../common/files/file-import.js';
 import type { FileOptions } from '../common/formats/index.js';
 import { createFtpClient } from './ftp-client.js';
 import { ftpSource, ftpTarget, type FtpExportBlock, type FtpImportBlock } from './files.js';
@@ -55,6 +55,10 @@ export const ftpAdaptor: Adaptor = {
       importRecords: async (req, ctx) => {
         const imp = req.import.ftp as FtpImportBlock;
         return writePage(ftpTarget(fs, imp, root, ctx), req, ctx, imp?.fileName, written);
+      },
+      commitImport: async (req, ctx) => {
+        const imp = req.import.ftp as FtpImportBlock;
+        await commitRunFile(ftpTarget(fs, imp, root, ctx), req, ctx, imp?.fileName);
       },
       close: () => fs.close(),
     };

@@ -10,7 +10,8 @@ export interface RemoteFs {
   ping(): Promise<void>;
   list(dir: string): Promise<RemoteEntry[]>;
   download(path: string, localPath: string): Promise<void>;
-  upload(data: Buffer, path: string): Promise<void>;
+  /** Uploads bytes, or the local file at `data` when it is a string (streamed). */
+  upload(data: Buffer | string, path: string): Promise<void>;
   /** Renames, replacing an existing target. */
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;

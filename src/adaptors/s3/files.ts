@@ -1,5 +1,5 @@
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { nameMatches, type FileSource } from '../common/files/file-export.js';
@@ -82,8 +82,10 @@ export function s3Target(conn: S3Connection, block: S3ImportBlock): FileTarget {
   return {
     async write(key, data) {
       const ext = key.split('.').pop()?.toLowerCase() ?? '';
+      // A local file (a run's aggregated file) is streamed with its length, never read into memory.
+      const body = Buffer.isBuffer(data) ? { Body: data } : { Body: createReadStream(data.path), ContentLength: data.size };
       try {
-        await client.send(new PutObjectCommand({ Bucket: block.bucket, Key: key, Body: data, ContentType: CONTENT_TYPES[ext] ?? 'application/octet-stream' }));
+        await client.send(new PutObjectCommand({ Bucket: block.bucket, Key: key, ...body, ContentType: CONTENT_TYPES[ext] ?? 'application/octet-stream' }));
       } catch (err) {
         throw new Error(`uploading s3://${block.bucket}/${key} on ${conn.description}: ${s3Message(err)}`, { cause: err });
       }

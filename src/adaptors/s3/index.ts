@@ -1,7 +1,7 @@
 import { fileSchema } from '../common/files/file-schema.js';
 import type { Adaptor, AdaptorSession, Doc } from '../adaptor.js';
 import { FileExporter } from '../common/files/file-export.js';
-import { writePage } from '../common/files/file-import.js';
+import { commitRunFile, writePage } from '../common/files/file-import.js';
 import type { FileOptions } from '../common/formats/index.js';
 import { s3Connection } from './client.js';
 import { s3Source, s3Target, type S3ExportBlock, type S3ImportBlock } from './files.js';
@@ -28,6 +28,10 @@ export const s3Adaptor: Adaptor = {
       importRecords: async (req, ctx) => {
         const block = req.import.s3 as S3ImportBlock;
         return writePage(s3Target(conn, block), req, ctx, block?.fileKey, written, true);
+      },
+      commitImport: async (req, ctx) => {
+        const block = req.import.s3 as S3ImportBlock;
+        await commitRunFile(s3Target(conn, block), req, ctx, block?.fileKey, true);
       },
       close: async () => conn.close(),
     };

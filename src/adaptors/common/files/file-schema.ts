@@ -10,7 +10,7 @@ export const fileSchema = Type.Object(
       Type.Boolean({
         default: true,
         description:
-          'Imports: true (the default here) writes each page of records as its own file. One file per run (false, the reference default) is not supported yet: an import with false refuses its records with an error naming this field instead of writing page files.',
+          'Imports: false aggregates all the records of a run into one file: each page is spooled on the server, and the file (named by the file name or key template, rendered once) is uploaded when the run has completed; a failed upload is a commit_failed error on the import job, and a run resumed after a crash may deliver records twice (at least once). true writes each page of records as its own file when the page is processed. Absent means true here (the reference default is false): imports saved before aggregation existed keep writing one file per page; set false explicitly to aggregate.',
       }),
     ),
     skipDelete: Type.Optional(Type.Boolean({ default: false, description: 'Exports: keep source files after a successful run.' })),

@@ -12,8 +12,8 @@ export interface FileOptions {
   /** `gzip` (zip is not supported). */
   compressionFormat?: string;
   /**
-   * Imports: one file per page (true, the default here). One file per run (false) is not supported yet: such an
-   * import refuses its records, naming the field, rather than writing page files the user did not ask for.
+   * Imports: `false` writes all the records of a run into one file, uploaded when the run completed; `true`, or
+   * absent (the default here, unlike the reference's), writes one file per page.
    */
   skipAggregation?: boolean;
   /** Exports: keep the source file after a successful run (default: delete or move it). */

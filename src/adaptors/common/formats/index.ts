@@ -10,6 +10,11 @@ import { gzipSync } from 'node:zlib';
 
 export type { FileOptions, GeneratedFile, ParsedItem } from './file-options.js';
 
+/** The generator a file's `type` picks. */
+export function fileKind(file: FileOptions = {}): 'csv' | 'json' | 'xml' | 'fixedwidth' {
+  return kind(file);
+}
+
 function kind(file: FileOptions): 'csv' | 'json' | 'xml' | 'fixedwidth' {
   const t = (file.type ?? 'csv').toLowerCase();
   if (t === 'csv' || t === 'json' || t === 'xml') return t;
@@ -50,21 +55,7 @@ export async function* parseFile(bytes: AsyncIterable<Uint8Array>, file: FileOpt
 
 /** Generates one file from records; a record that cannot be written is listed in `rejected`, not dropped silently. */
 export function generateFile(records: readonly DataRecord[], file: FileOptions = {}): GeneratedFile {
-  let pieces: FilePieces;
-  switch (kind(file)) {
-    case 'csv':
-      pieces = generateCsv(records, file.csv);
-      break;
-    case 'json':
-      pieces = generateJson(records, file.json);
-      break;
-    case 'xml':
-      pieces = generateXml(records, file.xml);
-      break;
-    case 'fixedwidth':
-      pieces = generateFixedWidth(records, file.fixedWidth ?? file.fileDefinition);
-      break;
-  }
+  const pieces = generatePieces(records, file);
   const rejected: GeneratedFile['rejected'] = [];
   const chunks: Buffer[] = [encodeText(pieces.head, file, pieces.bom === true)];
   let first = true;
@@ -83,6 +74,20 @@ export function generateFile(records: readonly DataRecord[], file: FileOptions =
   if (compression === 'gzip') data = gzipSync(data);
   else if (compression) throw new Error(`compressionFormat "${file.compressionFormat}" is not supported (gzip only)`);
   return { data, rejected };
+}
+
+/** A file's pieces (head, one renderer per record, separator, tail), not yet encoded nor compressed. */
+export function generatePieces(records: readonly DataRecord[], file: FileOptions = {}): FilePieces {
+  switch (kind(file)) {
+    case 'csv':
+      return generateCsv(records, file.csv);
+    case 'json':
+      return generateJson(records, file.json);
+    case 'xml':
+      return generateXml(records, file.xml);
+    case 'fixedwidth':
+      return generateFixedWidth(records, file.fixedWidth ?? file.fileDefinition);
+  }
 }
 
 /** The usual extension for generated files of this kind (`csv`, `json`, `xml`, `txt`), plus `.gz` when gzipped. */
