@@ -7,10 +7,11 @@ export interface MappingIssue {
 
 /**
  * Why one record could not be mapped: `lookup_failed` (names the lookup and the value),
+ * `invalid_date` (names the value; a rule's date could not be read),
  * `invalid_record` (not an object) or `mapping_failed` (anything unexpected).
  */
 export interface RecordError {
-  code: 'lookup_failed' | 'invalid_record' | 'mapping_failed';
+  code: 'lookup_failed' | 'invalid_date' | 'invalid_record' | 'mapping_failed';
   message: string;
   /** Output path of the rule at fault, e.g. `currency` or `items[2].sku`. */
   field?: string;

@@ -2,7 +2,8 @@ import { converterFor, toStringValue } from './convert.js';
 import { copyValue } from './copy.js';
 import { describeValue, type DynamicLookup, type Lookup } from './lookups.js';
 import { compileGetter, formatPath, hasWildcard, isPlainKey, splitAtWildcards, type Segment } from './path.js';
-import type { FieldPlan, SourcePlan } from './plan.js';
+import { compileDateFormatter, compileDateParser } from './dates.js';
+import type { DatePlan, FieldPlan, SourcePlan } from './plan.js';
 import { MISSING, PENDING, pushError, withHint, type Cx, type InlineHint, type Produce, type Row } from './runtime.js';
 
 type Key = string | number;
@@ -102,6 +103,11 @@ export function compileField(plan: FieldPlan, ctx: FieldContext): Produce {
   const hasDef = plan.hasDefault;
   const def = constant(plan.default);
 
+  // Rules with date formats, discardIfEmpty or a condition take their own path, so plain rules keep theirs.
+  if (plan.date !== undefined || plan.discardIfEmpty || plan.when !== undefined) {
+    return compileExtended(plan, ctx, src, collects, conv, hasDef, def);
+  }
+
   if (lookup === undefined) {
     if (collects) {
       const whenMissing = (): unknown => (hasDef ? (conv ? conv(def()) : def()) : conv ? conv(undefined) : MISSING);
@@ -141,6 +147,112 @@ export function compileField(plan: FieldPlan, ctx: FieldContext): Produce {
   };
 }
 
+/** Returned by a lookup resolver in probe mode when the lookup finds nothing (conditional lookup_*). */
+const NOT_FOUND: unique symbol = Symbol('not found');
+/** A date that could not be read, with the error already recorded. */
+const FAILED: unique symbol = Symbol('failed');
+/** A date that could not be read, in a rule with a default. */
+const USE_DEFAULT: unique symbol = Symbol('use default');
+
+/** The output path of a rule, with the list row, for record errors. */
+function fieldNameOf(plan: FieldPlan, list: Key[] | undefined, cx: Cx): string {
+  return formatPath(list === undefined ? plan.generate : [...list, cx.rowIndex, ...plan.generate]);
+}
+
+/** The date conversion of a rule: text in the generate format, or undefined when the value is not a date. */
+function dateConverter(date: DatePlan): (v: unknown) => string | undefined {
+  const parse = compileDateParser(date.extractFormat, date.extractZone);
+  const format = compileDateFormatter(date.generateFormat, date.generateZone);
+  return (v) => {
+    const ms = parse(v);
+    return ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? undefined : format(ms);
+  };
+}
+
+/**
+ * A rule with date formats, `discardIfEmpty` or `conditional.when`. Order: the condition on the
+ * extracted value (extract_not_empty), the date conversion (an empty value is left as is), the default
+ * and the lookup (with its condition), dataType, then discardIfEmpty.
+ */
+function compileExtended(
+  plan: FieldPlan,
+  ctx: FieldContext,
+  src: Source,
+  collects: boolean,
+  conv: ((v: unknown) => unknown) | undefined,
+  hasDef: boolean,
+  def: () => unknown,
+): Produce {
+  const list = ctx.list;
+  const lookup = plan.lookup;
+  const when = plan.when;
+  const probe = when === 'lookup_not_empty' || when === 'lookup_empty';
+  const convert = plan.date === undefined ? undefined : dateConverter(plan.date);
+  const formatText = plan.date?.extractFormat === undefined ? 'an ISO 8601 date' : `a date in the format ${JSON.stringify(plan.date.extractFormat)}`;
+  const dated = (v: unknown, cx: Cx): unknown => {
+    if (convert === undefined || isEmpty(v)) return v;
+    const d = convert(v);
+    if (d !== undefined) return d;
+    if (hasDef) return USE_DEFAULT;
+    pushError(cx, { code: 'invalid_date', message: `${describeValue(v)} is not ${formatText}`, field: fieldNameOf(plan, list, cx) });
+    return FAILED;
+  };
+  const finish = conv ?? ((v: unknown) => v);
+  const resolve: (v: unknown, cx: Cx) => unknown =
+    lookup === undefined
+      ? (v) => finish(isEmpty(v) && hasDef ? def() : v)
+      : lookupResolver(plan, lookup, ctx, conv, hasDef, def, probe);
+  // lookup_empty: the value when the lookup finds nothing is the one allowFailures or a default gives, never an error.
+  const lookupDefault = constant(lookup?.default);
+  const onMiss = (): unknown => {
+    const done = conv ?? copyValue;
+    if (lookup?.allowFailures) return done(lookup.hasDefault ? lookupDefault() : hasDef ? def() : '');
+    return hasDef ? done(def()) : MISSING;
+  };
+  const one = (raw: unknown, cx: Cx): unknown => {
+    let v = dated(raw, cx);
+    if (v === FAILED) return MISSING;
+    if (v === USE_DEFAULT) v = undefined;
+    const r = resolve(v, cx);
+    if (when === 'lookup_not_empty') return r === NOT_FOUND ? MISSING : r;
+    if (when === 'lookup_empty') return r === NOT_FOUND ? onMiss() : MISSING;
+    return r;
+  };
+  const discard = plan.discardIfEmpty;
+  const extractNotEmpty = when === 'extract_not_empty';
+
+  if (!collects) {
+    return (record, row, cx) => {
+      const v = src(record, row);
+      if (extractNotEmpty && isEmpty(v)) return MISSING;
+      const r = one(v, cx);
+      return discard && isEmpty(r) ? MISSING : r;
+    };
+  }
+  // Outside lists a [*] extract collects an array; each element is converted, as in plain rules.
+  const element = (raw: unknown, cx: Cx): unknown => {
+    if (lookup !== undefined) return one(raw, cx);
+    const v = dated(raw, cx);
+    if (v === FAILED) return MISSING;
+    return finish(v === USE_DEFAULT ? def() : v);
+  };
+  return (record, row, cx) => {
+    const v = src(record, row) as unknown[] | undefined;
+    if (extractNotEmpty && (v === undefined || v.length === 0)) return MISSING;
+    let r: unknown;
+    if (v === undefined) r = one(undefined, cx);
+    else {
+      const out: unknown[] = [];
+      for (const el of v) {
+        const e = element(el, cx);
+        if (e !== MISSING || lookup === undefined) out.push(e);
+      }
+      r = out;
+    }
+    return discard && isEmpty(r) ? MISSING : r;
+  };
+}
+
 function lookupResolver(
   plan: FieldPlan,
   lookup: Lookup,
@@ -148,14 +260,15 @@ function lookupResolver(
   conv: ((v: unknown) => unknown) | undefined,
   hasDef: boolean,
   def: () => unknown,
+  probe = false,
 ): (value: unknown, cx: Cx) => unknown {
   const finish = conv ?? copyValue;
   const lookupDefault = constant(lookup.default);
   const list = ctx.list;
-  const fieldName = (cx: Cx): string =>
-    formatPath(list === undefined ? plan.generate : [...list, cx.rowIndex, ...plan.generate]);
+  const fieldName = (cx: Cx): string => fieldNameOf(plan, list, cx);
   // `matches` is 0 for no match, above 1 for too many; the message is only built for an error.
   const fail = (cx: Cx, value: unknown, matches: number): unknown => {
+    if (probe && matches === 0) return NOT_FOUND; // several matches are not "empty": they fail as usual
     if (lookup.allowFailures) return finish(lookup.hasDefault ? lookupDefault() : hasDef ? def() : '');
     if (hasDef) return finish(def());
     const reason = isEmpty(value)

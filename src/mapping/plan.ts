@@ -4,6 +4,7 @@ import { normalizeLookups, type Lookup } from './lookups.js';
 import { insertLeaf, keysOf, newNode, type OutputNode } from './output-tree.js';
 import { formatPath, hasWildcard, MAX_GENERATE_INDEX, parsePath, splitAtWildcards, WILDCARD, type Segment } from './path.js';
 import { isTemplate, parseTemplate, type TemplatePart } from './template.js';
+import { isTimeZone } from './dates.js';
 
 type Key = string | number;
 
@@ -24,7 +25,22 @@ export interface FieldPlan {
   default: unknown;
   lookup: Lookup | undefined;
   dataType: DataType | undefined;
+  /** Date conversion, when the rule has extractDateFormat or generateDateFormat. */
+  date: DatePlan | undefined;
+  /** Leave the target out when the final value is undefined, null or "". */
+  discardIfEmpty: boolean;
+  /** `conditional.when`, when it changes anything (record_created, record_updated, ignore_if_set do not). */
+  when: 'extract_not_empty' | 'lookup_not_empty' | 'lookup_empty' | undefined;
 }
+
+export interface DatePlan {
+  extractFormat: string | undefined;
+  extractZone: string | undefined;
+  generateFormat: string | undefined;
+  generateZone: string | undefined;
+}
+
+export const CONDITIONS = ['record_created', 'record_updated', 'extract_not_empty', 'lookup_not_empty', 'lookup_empty', 'ignore_if_set'] as const;
 
 export interface ListPlan {
   at: string;
@@ -194,13 +210,59 @@ function planField(
     issue(`${at}.dataType`, `dataType must be one of string, number, boolean (got ${JSON.stringify(dt)})`);
   }
 
+  const text = (key: string, what: string, check?: (v: string) => boolean): string | undefined => {
+    const v = rule[key];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') issue(`${at}.${key}`, `${key} must be a string (got ${JSON.stringify(v)})`);
+    else if (check !== undefined && !check(v)) issue(`${at}.${key}`, `${key}: unknown ${what} ${shown(v)}`);
+    else return v;
+    return undefined;
+  };
+  const extractFormat = text('extractDateFormat', 'format');
+  const generateFormat = text('generateDateFormat', 'format');
+  const extractZone = text('extractDateTimezone', 'time zone', isTimeZone);
+  const generateZone = text('generateDateTimezone', 'time zone', isTimeZone);
+  const date: DatePlan | undefined =
+    extractFormat !== undefined || generateFormat !== undefined
+      ? { extractFormat, extractZone, generateFormat, generateZone }
+      : undefined;
+
+  const discard = rule.discardIfEmpty;
+  const discardIfEmpty = discard === true || discard === 'true';
+  if (!(discard === undefined || discard === null || discard === '' || discardIfEmpty || discard === false || discard === 'false')) {
+    issue(`${at}.discardIfEmpty`, `discardIfEmpty must be true or false (got ${JSON.stringify(discard)})`);
+  }
+
+  let when: FieldPlan['when'];
+  const cond = rule.conditional;
+  if (cond !== undefined && cond !== null) {
+    if (!isObject(cond)) issue(`${at}.conditional`, 'conditional must be an object');
+    else {
+      const w = cond.when;
+      if (w !== undefined && w !== null && w !== '') {
+        if (typeof w !== 'string' || !(CONDITIONS as readonly string[]).includes(w)) {
+          issue(`${at}.conditional.when`, `conditional.when must be one of ${CONDITIONS.join(', ')} (got ${JSON.stringify(w)})`);
+        } else if (w === 'extract_not_empty' || w === 'lookup_not_empty' || w === 'lookup_empty') when = w;
+      }
+      const cl = cond.lookupName;
+      const condLookup = cl === undefined || cl === null || cl === '' ? undefined : cl;
+      if (condLookup !== undefined && condLookup !== lookupName) {
+        // The condition is evaluated with the rule's own lookup; a separate condition lookup is not supported.
+        issue(`${at}.conditional.lookupName`, `conditional.lookupName must be the rule's own lookupName (got ${JSON.stringify(condLookup)})`);
+      }
+      if ((when === 'lookup_not_empty' || when === 'lookup_empty') && noLookup) {
+        issue(`${at}.conditional.when`, `conditional.when "${when}" needs the rule to have a lookupName`);
+      }
+    }
+  }
+
   const hasDefault = rule.default !== undefined;
   const noExtract = extract === undefined || extract === null || extract === '';
   if (source.kind === 'none' && noLookup && !hasDefault && noExtract) {
     issue(`${at}.extract`, 'a rule needs extract, hardCodedValue, lookupName or default');
   }
   if (generate === undefined) return undefined;
-  return { at, extractAt: `${at}.${extractKey}`, generate, source, hasDefault, default: rule.default, lookup, dataType };
+  return { at, extractAt: `${at}.${extractKey}`, generate, source, hasDefault, default: rule.default, lookup, dataType, date, discardIfEmpty, when };
 }
 
 function pathsOf(source: SourcePlan): Segment[][] {

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 
 /**
  * TypeBox schemas for Mapper 1.0 (`import.mapping`) and lookups (spec/api.md §4.5, §6.3). Objects
- * accept properties they do not name: stored imports carry many more (date formats, `immutable`, …).
+ * accept properties they do not name: stored imports carry many more (`immutable`, `internalId`, …).
  * Semantic checks (paths, templates, conflicts, lookup names) are validateMapping's job.
  */
 
@@ -24,6 +24,22 @@ export const FieldMappingSchema = Type.Object(
     dataType: Type.Optional(DataTypeSchema),
     default: Type.Optional(
       Type.Unknown({ description: 'Value when the extract is empty (missing, null or "") or the lookup fails.' }),
+    ),
+    extractDateFormat: path('Format of the source date (moment-style tokens, `[literal]`, "X" unix seconds, "x" ms, "ISO").'),
+    extractDateTimezone: path('IANA time zone of the source date (default UTC).'),
+    generateDateFormat: path('Format of the output date (default ISO 8601).'),
+    generateDateTimezone: path('IANA time zone of the output date (default UTC).'),
+    discardIfEmpty: Type.Optional(
+      Type.Union([Type.Boolean(), Type.String()], { description: 'Leave the target out when the value is undefined, null or "".' }),
+    ),
+    conditional: Type.Optional(
+      Type.Object(
+        {
+          when: path('record_created, record_updated, extract_not_empty, lookup_not_empty, lookup_empty or ignore_if_set.'),
+          lookupName: path("The lookup a lookup_* condition tests: the rule's own lookupName."),
+        },
+        { additionalProperties: true },
+      ),
     ),
   },
   { additionalProperties: true, description: 'One field rule.', examples: [{ extract: 'first', generate: 'firstName' }] },
