@@ -162,6 +162,9 @@ describe.each(dialects)('tokens and authentication on %s', (dialect) => {
     expect(borrowExp.status).toBe(403);
     expect((await api('PUT', `/v1/flows/${ids.flow}`, { name: 'Flow', _integrationId: ids.integration, pageGenerators: [{ _exportId: outExp }] })).status).toBe(403);
     expect((await api('PATCH', `/v1/exports/${ids.export}`, [{ op: 'replace', path: '/_connectionId', value: outConn }])).status).toBe(403);
+    const clone = await api('POST', `/v1/flows/${ids.flow}/clone`, { connectionMap: { [ids.connection]: outConn } });
+    expect(clone.status).toBe(403);
+    expect(clone.body.errors[0].message).toContain('connectionMap');
     // Inside the integration the same shapes are fine.
     expect((await api('POST', '/v1/exports', { name: 'Inside', adaptorType: 'HTTPExport', _integrationId: ids.integration, _connectionId: ids.connection, http: { relativeURI: '/x' } })).status).toBe(201);
   });

@@ -51,3 +51,12 @@ export async function assertReferencesReachable(request: FastifyRequest, service
     if (row && !reaches(request.scope, row)) throw forbidden(`${ref.field} ${ref.id}`);
   }
 }
+
+/** 403 unless a limited token reaches each of these stored resources (ids of other accounts pass: they 404 later). */
+export async function assertReachesIds(request: FastifyRequest, db: ResourceService['store']['db'], kind: string, ids: string[], field: string) {
+  if (request.scope.full) return;
+  for (const id of ids) {
+    const row = await findResource(db, request.identity.accountId, kind, id);
+    if (row && !reaches(request.scope, row)) throw forbidden(`${field} ${id}`);
+  }
+}

@@ -4,7 +4,7 @@ import { cloneFlow, type FlowCloneRequest } from '../domain/flow-clone.js';
 import type { Services } from '../domain/services.js';
 import { validateAgainst } from '../domain/validation.js';
 import { ApiError, notFound } from '../errors.js';
-import { actorOf, assertMayWrite, assertReaches } from './access.js';
+import { actorOf, assertMayWrite, assertReaches, assertReachesIds } from './access.js';
 import { ErrorEnvelope } from './openapi-schemas.js';
 
 const Id = Type.String({ pattern: '^[0-9a-f]{24}$' });
@@ -35,6 +35,9 @@ export async function flowCloneRoutes(app: FastifyInstance, options: { services:
     const errors = validateAgainst(FlowCloneBody, body);
     if (errors.length) throw new ApiError(errors, 422);
     assertMayWrite(request, { _integrationId: body._integrationId ?? row.integration_id ?? undefined }, 'flows', 'Flow');
+    // The copies use the mapped connections: a limited token must reach each of them.
+    const mapped = Object.values((body.connectionMap ?? {}) as Record<string, unknown>).filter((v): v is string => typeof v === 'string');
+    await assertReachesIds(request, services.store.db, 'connections', mapped, 'connectionMap');
     const manifest = await cloneFlow(services, actorOf(request), _id, body as unknown as FlowCloneRequest);
     reply.status(201);
     return manifest;
