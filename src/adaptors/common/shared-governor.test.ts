@@ -6,10 +6,15 @@ import { createSharedGovernor, openSharedGovernorDatabase, useSharedGovernors, t
 
 const hasPostgres = await requireService('PostgreSQL', probePostgres);
 
-/** No one-second window (less a few ms of loopback jitter) holds more than `max` request starts. */
+/**
+ * No one-second window holds more than `max` request arrivals, less 50 ms: starts are claimed on the
+ * database clock the moment they go, but the server sees them after the claim's answer and the fetch have
+ * passed through two busy event loops (seen: up to ~30 ms on a loaded two-core machine). A governor that
+ * did not space requests would put all 16 in the first window.
+ */
 function expectAtMostPerSecond(times: number[], max: number) {
   const sorted = [...times].sort((a, b) => a - b);
-  for (const start of sorted) expect(sorted.filter((t) => t >= start && t < start + 990).length).toBeLessThanOrEqual(max);
+  for (const start of sorted) expect(sorted.filter((t) => t >= start && t < start + 950).length).toBeLessThanOrEqual(max);
 }
 
 describe.skipIf(!hasPostgres)('connection governors shared through PostgreSQL', () => {

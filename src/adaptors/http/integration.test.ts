@@ -233,8 +233,9 @@ describe('per-connection governance across flows', () => {
     expect(pb.flatMap((p) => p.records)).toHaveLength(8);
     const times = s.requests.map((r) => r.at).sort((x, y) => x - y);
     expect(times).toHaveLength(18);
-    // Any one-second window on the server side (less a few ms of loopback jitter) holds at most 5 requests.
-    for (const start of times) expect(times.filter((t) => t >= start && t < start + 990).length).toBeLessThanOrEqual(5);
+    // Any one-second window on the server side holds at most 5 requests, less 50 ms of event-loop jitter
+    // between the governor's start and the server's arrival on a loaded machine (unspaced, all would land at once).
+    for (const start of times) expect(times.filter((t) => t >= start && t < start + 950).length).toBeLessThanOrEqual(5);
     expect(elapsed).toBeGreaterThanOrEqual(17 * 200 - 20);
   });
 
