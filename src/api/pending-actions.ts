@@ -29,6 +29,9 @@ const pending: [method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, what: s
   ['GET', '/v1/imports/:_id/dependencies', 'Import dependencies'],
   ['GET', '/v1/flows/:_id/dependencies', 'Flow dependencies'],
   ['GET', '/v1/scripts/:_id/logs', 'Script logs'],
+  ['POST', '/v1/exports/preview', 'Running an unsaved export (invoke a saved one: POST /v1/exports/:_id/invoke)'],
+  ['POST', '/v1/connections/:_id/export', 'A virtual export on a connection'],
+  ['POST', '/v1/connections/:_id/import', 'A virtual import that writes (map only: POST /v1/connections/:_id/import/map)'],
 ];
 
 export async function pendingActionRoutes(app: FastifyInstance) {
