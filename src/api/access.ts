@@ -11,7 +11,7 @@ export function actorOf(request: FastifyRequest): Actor {
   return { accountId, userId, tokenId, source: 'api' };
 }
 
-const forbidden = (what: string) => new ApiError('forbidden', `This token's scope does not include ${what}.`);
+export const forbidden = (what: string) => new ApiError('forbidden', `This token's scope does not include ${what}.`);
 
 /** 403 when the token's scope does not reach this stored resource (another account's ids never get here: 404). */
 export function assertReaches(request: FastifyRequest, row: ScopedRow, label: string) {
@@ -46,17 +46,24 @@ export async function assertReferencesReachable(request: FastifyRequest, service
     return; // A malformed document is refused by validation, field by field.
   }
   for (const ref of refs) {
-    if (ref.field === '_integrationId' || ref.field === '_connectorId') continue;
-    const row = await findResource(service.store.db, request.identity.accountId, ref.kind, ref.id);
-    if (row && !reaches(request.scope, row)) throw forbidden(`${ref.field} ${ref.id}`);
+    if (ref.field !== '_integrationId' && ref.field !== '_connectorId') await assertStoredReach(request, service.store.db, ref.kind, ref.id, ref.field);
   }
 }
 
 /** 403 unless a limited token reaches each of these stored resources (ids of other accounts pass: they 404 later). */
-export async function assertReachesIds(request: FastifyRequest, db: ResourceService['store']['db'], kind: string, ids: string[], field: string) {
-  if (request.scope.full) return;
-  for (const id of ids) {
-    const row = await findResource(db, request.identity.accountId, kind, id);
-    if (row && !reaches(request.scope, row)) throw forbidden(`${field} ${id}`);
-  }
+export async function assertReachesIds(request: FastifyRequest, db: Db, kind: string, ids: string[], field: string) {
+  for (const id of ids) await assertStoredReach(request, db, kind, id, field);
 }
+
+/**
+ * The stored resource `kind`/`id` of the request's account, or undefined when there is none (the caller
+ * answers its own 404); 403 naming `what` when a limited token does not reach it.
+ */
+export async function assertStoredReach(request: FastifyRequest, db: Db, kind: string, id: string, what: string) {
+  if (request.scope.full) return undefined;
+  const row = await findResource(db, request.identity.accountId, kind, id);
+  if (row && !reaches(request.scope, row)) throw forbidden(`${what} ${id}`);
+  return row;
+}
+
+type Db = ResourceService['store']['db'];

@@ -52,6 +52,12 @@ async function pingWithin(adaptor: Adaptor, connection: Doc, ctx: RunContext, ti
   }
 }
 
+/** A ping failure as the answer states it: always saying what was being reached. */
+function pingFailure(adaptor: Adaptor, err: unknown): string {
+  const message = messageOf(err);
+  return message.startsWith('connecting to ') ? message : `connecting to the ${adaptor.connectionType} application: ${message}`;
+}
+
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
@@ -122,8 +128,7 @@ export async function connectionActionRoutes(app: FastifyInstance, options: Conn
     try {
       await pingWithin(adaptor, connection, apiRunContext(request, reply), pingTimeoutMs);
     } catch (err) {
-      const message = messageOf(err);
-      failure = message.startsWith('connecting to ') ? message : `connecting to the ${adaptor.connectionType} application: ${message}`;
+      failure = pingFailure(adaptor, err);
     }
     await markOffline(request, accountId, connection, failure !== undefined);
     return failure === undefined ? { code: 200 } : { errors: [{ code: 'ping_failed', message: failure }] };
@@ -148,8 +153,7 @@ export async function connectionActionRoutes(app: FastifyInstance, options: Conn
       await pingWithin(adaptor, connection, apiRunContext(request, reply), pingTimeoutMs);
       return { code: 200 };
     } catch (err) {
-      const message = messageOf(err);
-      return { errors: [{ code: 'ping_failed', message: message.startsWith('connecting to ') ? message : `connecting to the ${adaptor.connectionType} application: ${message}` }] };
+      return { errors: [{ code: 'ping_failed', message: pingFailure(adaptor, err) }] };
     }
   });
 

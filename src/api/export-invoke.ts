@@ -4,6 +4,7 @@ import { adaptorForExport } from '../adaptors/registry.js';
 import { connectionlessExportTypes } from '../domain/schemas/export.js';
 import { connectionForAdaptor } from '../domain/adaptor-connections.js';
 import type { Services } from '../domain/services.js';
+import { deltaStartDate } from '../engine/delta.js';
 import { ApiError } from '../errors.js';
 import { apiRunContext, messageOf, withSession } from './adaptor-runs.js';
 import { IdParams } from './resources.js';
@@ -58,8 +59,7 @@ export async function exportInvokeRoutes(app: FastifyInstance, options: { servic
     const connection = await connectionForAdaptor(services, accountId, String(exportDoc._connectionId));
     const base = apiRunContext(request, reply, { timeoutMs });
     // Outside a flow there is no checkpoint: a delta export reads from its delta.startDate, like a first run.
-    const startDate = (exportDoc.delta as { startDate?: unknown } | undefined)?.startDate;
-    const last = typeof startDate === 'string' && !Number.isNaN(Date.parse(startDate)) ? new Date(startDate).toISOString() : undefined;
+    const last = deltaStartDate(exportDoc);
     const ctx = last ? { ...base, lastExportDateTime: last, templateData: { ...base.templateData, lastExportDateTime: last } } : base;
     const answer: InvokeAnswer = { data: [], errors: [] };
     const addProblems = (problems: ExportProblem[] | undefined) => {

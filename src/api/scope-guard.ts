@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { resourceKinds } from '../domain/resource-kinds.js';
-import { reaches } from '../domain/token-scope.js';
-import { ApiError } from '../errors.js';
+import { assertStoredReach, forbidden } from './access.js';
 import type { Store } from '../store/database.js';
 import { findJob } from '../store/jobs.js';
-import { findResource } from '../store/resources.js';
 
 /**
  * One scope check for every route, not only CRUD: a token limited to some integrations or connectors
@@ -14,20 +12,14 @@ import { findResource } from '../store/resources.js';
  * only when it reaches the job's flow. Account-wide routes with no resource to check (global state, all
  * jobs, all licenses) are refused. Unknown ids pass through so the route answers its own 404.
  */
-const byPath = new Map(resourceKinds.flatMap((k) => [k.path, ...(k.aliases ?? [])].map((p) => [p.toLowerCase(), k.kind] as const)));
+const byPath = new Map(resourceKinds.flatMap((k) => [k.path, ...(k.aliases ?? [])].map((p) => [p.toLowerCase(), k] as const)));
 
 /** Routes any authenticated token may use: they read nothing outside what the token already reaches. */
 const open = new Set(['/v1/tokeninfo', '/v1/openapi.json', '/v1/mappings/preview']);
 
-const forbidden = (what: string) => new ApiError('forbidden', `This token's scope does not include ${what}.`);
-
 async function scopeGuard(app: FastifyInstance, options: { store: Store }) {
   const { db } = options.store;
-  const reachable = async (request: FastifyRequest, kind: string, id: string, label: string) => {
-    const row = await findResource(db, request.identity.accountId, kind, id);
-    if (row && !reaches(request.scope, row)) throw forbidden(`${label} ${id}`);
-    return row;
-  };
+  const reachable = (request: FastifyRequest, kind: string, id: string, what: string) => assertStoredReach(request, db, kind, id, what);
 
   app.addHook('preHandler', async (request) => {
     if (!request.identity || request.scope.full) return;
@@ -37,7 +29,7 @@ async function scopeGuard(app: FastifyInstance, options: { store: Store }) {
     const params = (request.params ?? {}) as Record<string, string>;
     const kind = family ? byPath.get(family) : undefined;
     if (kind && idParam === ':_id') {
-      await reachable(request, kind, params._id ?? '', kind.replace(/s$/, ''));
+      await reachable(request, kind.kind, params._id ?? '', kind.label.toLowerCase());
       return;
     }
     if (family === 'jobs') {

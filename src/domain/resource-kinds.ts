@@ -282,11 +282,9 @@ export const licensesKind: ResourceKind = {
   label: 'License',
   schema: LicenseSchema,
   readOnly: ['user', 'created'],
-  references(doc) {
-    return common(doc);
-  },
+  references: common,
   beforeSave: licenseBeforeSave,
-  promote: (doc) => ({ integration_id: str(doc._integrationId), connector_id: str(doc._connectorId) }),
+  promote: promoteCommon,
 };
 
 export const iClientsKind: ResourceKind = {

@@ -18,6 +18,12 @@ export interface RunWindow {
  * lastExportDateTime = the generator's checkpoint − `delta.lagOffset` ms, else `delta.startDate`;
  * a run body `{export:{startDate, endDate}}` overrides both bounds (spec §5.3) for that run only.
  */
+/** An export's `delta.startDate` as ISO: the lower bound of a run with no checkpoint (a first run, an invoke). */
+export function deltaStartDate(exportDoc: Doc): string | undefined {
+  const startDate = (exportDoc.delta as { startDate?: unknown } | undefined)?.startDate;
+  return typeof startDate === 'string' && !Number.isNaN(Date.parse(startDate)) ? new Date(startDate).toISOString() : undefined;
+}
+
 export async function computeRunWindow(
   db: Db,
   accountId: string,
@@ -29,11 +35,12 @@ export async function computeRunWindow(
   const cursors = new Map((await deltaCursors(db, accountId, flowId)).map((c) => [c.export_id, c.last_export_at]));
   const last: Record<string, string> = {};
   for (const [exportId, exp] of exportsById) {
-    const delta = (exp.delta ?? {}) as { startDate?: string; lagOffset?: number };
+    const delta = (exp.delta ?? {}) as { lagOffset?: number };
     const cursor = cursors.get(exportId);
+    const first = deltaStartDate(exp);
     if (override.startDate) last[exportId] = new Date(override.startDate).toISOString();
     else if (cursor !== undefined) last[exportId] = new Date(cursor - (Number(delta.lagOffset) || 0)).toISOString();
-    else if (delta.startDate && !Number.isNaN(Date.parse(delta.startDate))) last[exportId] = new Date(delta.startDate).toISOString();
+    else if (first) last[exportId] = first;
   }
   const current = override.endDate ? new Date(override.endDate).toISOString() : new Date(now).toISOString();
   const custom = Boolean(override.startDate || override.endDate);

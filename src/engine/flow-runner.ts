@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { AdaptorSession, Doc, ExportRequest, RunContext } from '../adaptors/adaptor.js';
 import { adaptorForExport } from '../adaptors/registry.js';
 import { connectionForAdaptor } from '../domain/adaptor-connections.js';
@@ -6,7 +5,6 @@ import type { Services } from '../domain/services.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { WORK_ENQUEUED, workSignals } from '../queue/work-signals.js';
-import { acquireFlowLock } from '../store/flow-locks.js';
 import { insertJobErrors } from '../store/job-errors.js';
 import { addToCounters, childJobs, findJobById, insertJob, newJobRow, updateJob, type Counters, type JobRow } from '../store/jobs.js';
 import { advancePage, deletePage, insertPage, pendingPages, type PageRow } from '../store/pages.js';
@@ -14,7 +12,7 @@ import { advanceCursors, computeRunWindow, type RunWindow } from './delta.js';
 import { planFlow, type FlowPlan, type GeneratorPlan } from './flow-plan.js';
 import { insertFlowRun, prepareFlowRun, type FlowRunPayload } from './flow-runs.js';
 import { noHooks, type PageHooks } from './hook-points.js';
-import { endJob, FINAL_STATUSES, JobCanceled, RunInterrupted, stopReason, throwIfStopped } from './job-control.js';
+import { endJob, JobCanceled, RunInterrupted, startFlowJob, stopReason, throwIfStopped } from './job-control.js';
 import { runPageThroughSteps, type OpenProcessor, type StepReport } from './page-pipeline.js';
 import { errorMessage, jobErrorRows, type RecordFailure, type StepContext } from './record-errors.js';
 import { closeProcessors, commitImports, openProcessor } from './step-openers.js';
@@ -31,27 +29,9 @@ export { JobCanceled };
  * stored, and so counts and writes each record once.
  */
 export async function runFlowJob(services: Services, jobId: string, payload: FlowRunPayload, signal: AbortSignal, baseLog: Logger, hooks: PageHooks = noHooks): Promise<RunOutcome> {
-  const db = services.store.db;
-  const job = await findJobById(db, jobId);
-  if (!job || FINAL_STATUSES.includes(job.status)) return 'finished';
-  if (job.status === 'canceling') {
-    await endJob(db, jobId, 'canceled');
-    return 'finished';
-  }
-  if (!(await acquireFlowLock(db, payload.flowId, jobId))) return 'wait';
-  const now = Date.now();
-  const started = await db
-    .updateTable('jobs')
-    .set({ status: 'running', started_at: sql`COALESCE(started_at, ${now})`, last_modified: now })
-    .where('_id', '=', jobId)
-    .where('status', 'in', ['queued', 'running'])
-    .executeTakeFirst();
-  if (Number(started.numUpdatedRows) === 0) {
-    // Canceled between the claim and the start.
-    await endJob(db, jobId, 'canceled');
-    return 'finished';
-  }
-  const run = new FlowRun(services, (await findJobById(db, jobId))!, payload, signal, baseLog.child({ jobId, flowId: payload.flowId }), hooks);
+  const job = await startFlowJob(services.store.db, jobId, payload.flowId);
+  if (typeof job === 'string') return job;
+  const run = new FlowRun(services, job, payload, signal, baseLog.child({ jobId, flowId: payload.flowId }), hooks);
   return run.execute();
 }
 

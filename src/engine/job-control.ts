@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import { releaseFlowLock } from '../store/flow-locks.js';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { acquireFlowLock, releaseFlowLock } from '../store/flow-locks.js';
 import { insertJobErrors } from '../store/job-errors.js';
 import { addToCounters, childJobs, findJobById, updateJob, type JobRow } from '../store/jobs.js';
 import { deletePagesOfJob, pendingPages } from '../store/pages.js';
@@ -10,6 +10,34 @@ import { jobErrorRows, type RecordFailure } from './record-errors.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 export const FINAL_STATUSES = ['completed', 'failed', 'canceled'];
+
+/**
+ * Moves a claimed flow or retry job to running: 'finished' when it already ended or was canceled (a
+ * cancel asked before or during the claim ends it here), 'wait' while another job holds the flow's lock,
+ * else the job as it now stands.
+ */
+export async function startFlowJob(db: Kysely<Database>, jobId: string, flowId: string): Promise<JobRow | 'finished' | 'wait'> {
+  const job = await findJobById(db, jobId);
+  if (!job || FINAL_STATUSES.includes(job.status)) return 'finished';
+  if (job.status === 'canceling') {
+    await endJob(db, jobId, 'canceled');
+    return 'finished';
+  }
+  if (!(await acquireFlowLock(db, flowId, jobId))) return 'wait';
+  const now = Date.now();
+  const started = await db
+    .updateTable('jobs')
+    .set({ status: 'running', started_at: sql`COALESCE(started_at, ${now})`, last_modified: now })
+    .where('_id', '=', jobId)
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  if (Number(started.numUpdatedRows) === 0) {
+    // Canceled between the claim and the start.
+    await endJob(db, jobId, 'canceled');
+    return 'finished';
+  }
+  return (await findJobById(db, jobId))!;
+}
 
 /** Thrown between pages or steps when the job was canceled. */
 export class JobCanceled extends Error {

@@ -1,16 +1,14 @@
-import { sql } from 'kysely';
 import type { DataRecord, Doc, RunContext } from '../adaptors/adaptor.js';
 import type { Services } from '../domain/services.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { acquireFlowLock } from '../store/flow-locks.js';
 import { insertJobErrors, openStepErrors, resolveErrors, type JobErrorRow } from '../store/job-errors.js';
-import { addToCounters, findJobById } from '../store/jobs.js';
+import { addToCounters } from '../store/jobs.js';
 import { advancePage, deletePage, insertPage, pendingPages, type PageRow } from '../store/pages.js';
 import { planFlow } from './flow-plan.js';
 import type { RunOutcome } from './flow-runner.js';
 import { noHooks, type PageHooks } from './hook-points.js';
-import { endJob, FINAL_STATUSES, JobCanceled, RunInterrupted, stopReason, throwIfStopped } from './job-control.js';
+import { endJob, JobCanceled, RunInterrupted, startFlowJob, stopReason, throwIfStopped } from './job-control.js';
 import { runPageThroughSteps, type OpenProcessor, type StepReport } from './page-pipeline.js';
 import { errorMessage, jobErrorRows } from './record-errors.js';
 import { retryStartStep, type RetryRunPayload } from './retries.js';
@@ -30,24 +28,8 @@ const RETRY_PAGE_SIZE = 20;
  */
 export async function runRetryJob(services: Services, jobId: string, payload: RetryRunPayload, signal: AbortSignal, baseLog: Logger, hooks: PageHooks = noHooks): Promise<RunOutcome> {
   const db = services.store.db;
-  const job = await findJobById(db, jobId);
-  if (!job || FINAL_STATUSES.includes(job.status)) return 'finished';
-  if (job.status === 'canceling') {
-    await endJob(db, jobId, 'canceled');
-    return 'finished';
-  }
-  if (!(await acquireFlowLock(db, payload.flowId, jobId))) return 'wait';
-  const now = Date.now();
-  const started = await db
-    .updateTable('jobs')
-    .set({ status: 'running', started_at: sql`COALESCE(started_at, ${now})`, last_modified: now })
-    .where('_id', '=', jobId)
-    .where('status', 'in', ['queued', 'running'])
-    .executeTakeFirst();
-  if (Number(started.numUpdatedRows) === 0) {
-    await endJob(db, jobId, 'canceled');
-    return 'finished';
-  }
+  const job = await startFlowJob(db, jobId, payload.flowId);
+  if (typeof job === 'string') return job;
   const log = baseLog.child({ jobId, flowId: payload.flowId });
   const accountId = job.account_id;
   const processors: (OpenProcessor & { doc: Doc })[] = [];
@@ -59,7 +41,7 @@ export async function runRetryJob(services: Services, jobId: string, payload: Re
     for (const p of plan.processors) {
       if (p.index >= startStep) processors[p.index] = await openProcessor(services, accountId, p, hooks);
     }
-    const current = new Date(job.started_at ?? now).toISOString();
+    const current = new Date(job.started_at ?? Date.now()).toISOString();
     const ctx: RunContext = { signal, log, templateData: { settings: flow.settings ?? {}, currentExportDateTime: current }, currentExportDateTime: current, runId: jobId };
     const stepCtxOf = (report: StepReport) => {
       const { plan: step } = report.processor;

@@ -84,13 +84,8 @@ class GovernorImpl implements Governor {
     });
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return runGoverned(this, fn, signal);
   }
 
   pause(ms: number): void {
@@ -180,4 +175,14 @@ export function governorFor(key: string, limits: GovernorLimits): Governor {
 export function dropGovernor(key: string): void {
   const g = shared.get(key);
   if (g && g.active === 0 && g.waiting === 0) shared.delete(key);
+}
+
+/** Runs `fn` holding one grant of `governor`, released however `fn` ends. */
+export async function runGoverned<T>(governor: Pick<Governor, 'acquire'>, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const release = await governor.acquire(signal);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { createGovernor, positive, useGovernorFactory, type Governor, type GovernorFactory, type GovernorLimits } from './governor.js';
+import { createGovernor, positive, runGoverned, useGovernorFactory, type Governor, type GovernorFactory, type GovernorLimits } from './governor.js';
 
 /**
  * Connection governors whose state lives in PostgreSQL, so every process on one database (API nodes and
@@ -210,13 +210,8 @@ class SharedGovernor implements Governor {
     };
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return runGoverned(this, fn, signal);
   }
 
   pause(ms: number): void {

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { compileDateFormatter, type DateFormatter } from '../../mapping/dates.js';
 
 /**
  * Handlebars as every adaptor uses it: one isolated environment, `noEscape: true` (URIs, JSON bodies and
@@ -236,93 +237,17 @@ function asZone(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' && v.toUpperCase() !== 'UTC' && v !== 'Z' ? v : undefined;
 }
 
-const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
-interface Wall {
-  y: number;
-  mo: number;
-  d: number;
-  h: number;
-  mi: number;
-  s: number;
-  ms: number;
-  offsetMin: number;
-}
-
-function wallClock(date: Date, timeZone?: string): Wall {
-  if (!timeZone) {
-    return {
-      y: date.getUTCFullYear(),
-      mo: date.getUTCMonth() + 1,
-      d: date.getUTCDate(),
-      h: date.getUTCHours(),
-      mi: date.getUTCMinutes(),
-      s: date.getUTCSeconds(),
-      ms: date.getUTCMilliseconds(),
-      offsetMin: 0,
-    };
-  }
-  let f = zoneFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    zoneFormatters.set(timeZone, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(date)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const ms = date.getUTCMilliseconds();
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!, ms);
-  return {
-    y: p.year!,
-    mo: p.month!,
-    d: p.day!,
-    h: p.hour!,
-    mi: p.minute!,
-    s: p.second!,
-    ms,
-    offsetMin: Math.round((asUtc - date.getTime()) / 60000),
-  };
-}
-
-const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
-const offset = (min: number, colon: boolean) =>
-  `${min < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(min) / 60))}${colon ? ':' : ''}${pad(Math.abs(min) % 60)}`;
+const dateFormatters = new Map<string, DateFormatter>();
 
 /** Formats a date with moment-style tokens (YYYY YY MM M DD D HH H hh h mm m ss s SSS A a Z ZZ X x, [literal]). */
 export function formatDate(date: Date, format: string, timeZone?: string): string {
-  const w = wallClock(date, timeZone);
-  return format.replace(/\[([^\]]*)\]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z|X|x/g, (tok, lit) => {
-    if (lit !== undefined) return lit as string;
-    switch (tok) {
-      case 'YYYY': return String(w.y).padStart(4, '0');
-      case 'YY': return pad(w.y % 100);
-      case 'MM': return pad(w.mo);
-      case 'M': return String(w.mo);
-      case 'DD': return pad(w.d);
-      case 'D': return String(w.d);
-      case 'HH': return pad(w.h);
-      case 'H': return String(w.h);
-      case 'hh': return pad(w.h % 12 || 12);
-      case 'h': return String(w.h % 12 || 12);
-      case 'mm': return pad(w.mi);
-      case 'm': return String(w.mi);
-      case 'ss': return pad(w.s);
-      case 's': return String(w.s);
-      case 'SSS': return pad(w.ms, 3);
-      case 'A': return w.h < 12 ? 'AM' : 'PM';
-      case 'a': return w.h < 12 ? 'am' : 'pm';
-      case 'Z': return offset(w.offsetMin, true);
-      case 'ZZ': return offset(w.offsetMin, false);
-      case 'X': return String(Math.floor(date.getTime() / 1000));
-      case 'x': return String(date.getTime());
-      default: return tok;
-    }
-  });
+  const key = `${timeZone ?? ''}\n${format}`;
+  let formatter = dateFormatters.get(key);
+  if (!formatter) {
+    // The mapper's formatter, compiled once per format and zone (template formats are few and fixed).
+    if (dateFormatters.size >= 1000) dateFormatters.clear();
+    formatter = compileDateFormatter(format, timeZone);
+    dateFormatters.set(key, formatter);
+  }
+  return formatter(date.getTime());
 }
